@@ -111,9 +111,7 @@ def check_name(value: Any) -> str:
     if not pkg.isidentifier() or keyword.iskeyword(pkg) or pkg.endswith("_"):
         raise SpecError("name", value, f"{allowed}; it must also make a Python package name")
     if pkg in sys.stdlib_module_names or pkg in _RESERVED_PACKAGES:
-        raise SpecError(
-            "name", value, f"its package name {pkg!r} would shadow a module the project imports"
-        )
+        raise SpecError("name", value, f"its package name {pkg!r} would shadow a module the project imports")
     return value
 
 
@@ -227,9 +225,7 @@ def parse_volume(value: Any) -> VolumeMount:
     if mount in catalog.FORBIDDEN_MOUNTS or any(
         mount == d or mount.startswith(d + "/") for d in catalog.SYSTEM_DIRS
     ):
-        raise SpecError(
-            "volume", mount, "a mount path other than /, /root, /tmp and system directories"
-        )
+        raise SpecError("volume", mount, "a mount path other than /, /root, /tmp and system directories")
     if not _MOUNT_RE.match(mount) or any(part in (".", "..") for part in mount.split("/")):
         raise SpecError("volume", mount, "an absolute path of letters, digits, '.', '_' or '-'")
     return VolumeMount(name, mount)
@@ -247,8 +243,10 @@ def parse_volumes(values: Any) -> tuple[VolumeMount, ...]:
                 raise SpecError("volume", v.name, "each Volume once")
             if volume_identifier(v.name) == volume_identifier(other.name):
                 raise SpecError("volume", v.name, f"a name that differs from {other.name!r}")
-            if v.mount == other.mount or v.mount.startswith(other.mount + "/") or (
-                other.mount.startswith(v.mount + "/")
+            if (
+                v.mount == other.mount
+                or v.mount.startswith(other.mount + "/")
+                or (other.mount.startswith(v.mount + "/"))
             ):
                 raise SpecError("volume", v.mount, "a mount path that no other Volume uses")
     return volumes
@@ -271,8 +269,13 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         description=check_description(raw.get("description", defaults.description)),
         gpus=parse_gpus(raw.get("gpu", [str(g) for g in defaults.gpus])),
         workloads=workloads,
-        cron=check_cron(raw.get("cron", defaults.cron)),
-        timezone=check_timezone(raw.get("timezone", defaults.timezone)),
+        # A schedule is only checked (and croniter only imported) when there is a cron workload.
+        cron=check_cron(raw.get("cron", defaults.cron)) if "cron" in workloads else defaults.cron,
+        timezone=(
+            check_timezone(raw.get("timezone", defaults.timezone))
+            if "cron" in workloads
+            else defaults.timezone
+        ),
         volumes=parse_volumes(raw.get("volumes", [])),
         python=check_python(raw.get("python_version", defaults.python)),
     )

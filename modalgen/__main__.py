@@ -1,0 +1,3 @@
+from modalgen.cli import run
+
+run()

@@ -1,0 +1,301 @@
+"""modalgen's command line: parse, call, print, exit codes. Nothing else lives here.
+
+Exit codes: 0 done; 1 failed (or declined at the confirmation); 2 bad input, nothing written;
+130 interrupted (Ctrl-C), nothing written. Heavy imports (copier, questionary) happen inside the
+commands that need them, so `--help` and input errors stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from modalgen import __version__, catalog
+
+EXAMPLES_NEW = """
+\b
+Examples:
+  modalgen new my-inference                      # the wizard, in a terminal
+  modalgen new my-inference -y                   # every default, no questions
+  modalgen new embedder --gpu H100:2 --gpu A100-80GB:2 --workload batch,web
+  modalgen new nightly --cpu-only --workload cron --cron "0 6 * * *" --timezone Europe/Berlin
+  modalgen new trainer --gpu A10G --volume model-cache:/models --python 3.11 --dry-run
+"""
+
+
+class UserError(Exception):
+    """A mistake in how modalgen was called that no SpecError covers (exit 2)."""
+
+
+def _is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="modalgen")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def cli(debug: bool) -> None:
+    """Generate Modal projects that prove themselves: GPU jobs, web endpoints, schedules, Volumes.
+
+    Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted.
+    """
+
+
+def _gather_raw(
+    name: str | None,
+    answers_file: Path | None,
+    gpus: tuple[str, ...],
+    cpu_only: bool,
+    workloads: tuple[str, ...],
+    cron: str | None,
+    timezone: str | None,
+    volumes: tuple[str, ...],
+    python: str | None,
+    description: str | None,
+) -> dict[str, Any]:
+    """Flags over the answers file: the raw answers before validation and the wizard."""
+    from modalgen.answers_io import load_answers
+
+    raw: dict[str, Any] = load_answers(answers_file) if answers_file else {}
+    raw.pop("modalgen_version", None)  # this modalgen records its own version
+    raw.pop("_src_path", None)
+    if gpus and cpu_only:
+        raise UserError("gpu: --gpu and --cpu-only exclude each other; give one of them")
+    flags = {
+        "project_name": name,
+        "description": description,
+        "gpu": [] if cpu_only else (list(gpus) or None),
+        "workloads": list(workloads) or None,
+        "cron": cron,
+        "timezone": timezone,
+        "volumes": list(volumes) or None,
+        "python_version": python,
+    }
+    raw.update({k: v for k, v in flags.items() if v is not None})
+    if (cron or timezone) and "workloads" in raw:
+        from modalgen.spec import parse_workloads
+
+        if "cron" not in parse_workloads(raw["workloads"]):
+            raise UserError(
+                f"cron: {'--cron' if cron else '--timezone'} needs the cron workload; add --workload cron"
+            )
+    return raw
+
+
+@cli.command(epilog=EXAMPLES_NEW)
+@click.argument("name", required=False)
+@click.option(
+    "--gpu",
+    "gpus",
+    multiple=True,
+    metavar="TYPE[:COUNT]",
+    help="GPU type and count, e.g. H100:2. Repeat for ordered fallbacks. See `modalgen gpus`.",
+)
+@click.option("--cpu-only", is_flag=True, help="No GPU.")
+@click.option(
+    "--workload",
+    "workloads",
+    multiple=True,
+    metavar="KIND",
+    help=f"What the project runs: {', '.join(catalog.WORKLOAD_KINDS)}. Repeatable; comma lists accepted.",
+)
+@click.option(
+    "--cron", metavar="EXPR", help=f"5-field schedule of the cron workload [default: {catalog.DEFAULT_CRON}]."
+)
+@click.option("--timezone", metavar="ZONE", help="IANA time zone of the schedule [default: UTC].")
+@click.option(
+    "--volume",
+    "volumes",
+    multiple=True,
+    metavar="NAME[:MOUNT]",
+    help="A Modal Volume to mount (default mount /NAME). Repeatable.",
+)
+@click.option(
+    "--python",
+    metavar="X.Y",
+    help=f"The container's Python: {', '.join(catalog.CONTAINER_PYTHONS)} "
+    f"[default: {catalog.DEFAULT_PYTHON}].",
+)
+@click.option("--description", metavar="TEXT", help="One line that says what the project does.")
+@click.option(
+    "--answers-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="YAML with the keys of .modalgen-answers.yml; flags override it.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Where the folder NAME is created.",
+)
+@click.option("-y", "--defaults", is_flag=True, help="Ask nothing: answers not given take their defaults.")
+@click.option("--dry-run", is_flag=True, help="List the files it would write; write nothing.")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder (other files are kept).")
+@click.option("--no-git", is_flag=True, help="Skip `git init` and the first commit.")
+def new(
+    name: str | None,
+    gpus: tuple[str, ...],
+    cpu_only: bool,
+    workloads: tuple[str, ...],
+    cron: str | None,
+    timezone: str | None,
+    volumes: tuple[str, ...],
+    python: str | None,
+    description: str | None,
+    answers_file: Path | None,
+    output_dir: Path,
+    defaults: bool,
+    dry_run: bool,
+    force: bool,
+    no_git: bool,
+) -> None:
+    """Create the Modal project NAME.
+
+    In a terminal, a wizard asks for every answer not given as a flag. Otherwise (stdin is not a
+    terminal, or --defaults) nothing is asked: missing answers take their defaults. Every answer is
+    checked before anything is written; the project is rendered aside and moved into place whole.
+    """
+    from modalgen import place, report
+    from modalgen.spec import parse_spec
+
+    started = time.perf_counter()
+    raw = _gather_raw(name, answers_file, gpus, cpu_only, workloads, cron, timezone, volumes,
+                      python, description)  # fmt: skip
+    interactive = _is_interactive() and not defaults
+    if interactive:
+        # Flags are checked before the first question, with a stand-in for a missing name.
+        parse_spec({"project_name": "x", **raw})
+        if "project_name" in raw:
+            place.check_target(output_dir / raw["project_name"], force=force)
+        from modalgen import wizard
+
+        spec = parse_spec(wizard.ask_missing(raw))
+        place.check_target(output_dir / spec.name, force=force)
+        runs = wizard.next_runs(spec.cron, spec.timezone) if "cron" in spec.workloads else None
+        if not wizard.confirm(report.summary(spec, next_runs=runs)):
+            click.echo("Nothing written.")
+            sys.exit(1)
+    else:
+        if "project_name" not in raw:
+            raise UserError("name: missing; give NAME (e.g. `modalgen new my-inference`)")
+        spec = parse_spec(raw)
+        place.check_target(output_dir / spec.name, force=force)
+        click.echo(f"modalgen new {spec.name}")
+        click.echo(report.summary(spec))
+    target = output_dir / spec.name
+
+    from modalgen.render import render
+
+    if dry_run:
+        files = place.dry_run(lambda tree: render(spec, tree), spec.name)
+        click.echo(f"Would write {len(files)} files to {target}/ (dry run: nothing written):")
+        for f in files:
+            click.echo(f"  {f}")
+        return
+
+    files = place.stage_and_place(target, lambda tree: render(spec, tree), force=force, git=not no_git)
+    elapsed = time.perf_counter() - started
+    click.echo(f"Created {target}/ ({len(files)} files) in {elapsed:.1f} s.")
+    click.echo(_next_steps(target))
+
+
+def _next_steps(target: Path) -> str:
+    from modalgen.modal_auth import auth_state
+
+    steps = [f"cd {target}"]
+    if not auth_state().configured:
+        steps.append("uv run modal setup      # no Modal token found yet")
+    steps += [
+        "make test               # offline: the real modal package, no account needed",
+        "make smoke              # the GPU core on Modal: checks GPU type and count",
+        "make deploy",
+    ]
+    return "Next steps:\n" + "\n".join(f"  {s}" for s in steps)
+
+
+@cli.command()
+@click.option("--gpu", "gpu", metavar="TYPE[:COUNT]", help="Price this configuration, e.g. H100:2.")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Hours of running containers to price.",
+)
+def gpus(gpu: str | None, hours: float) -> None:
+    """The GPU table: VRAM, $/hr and the most per container; or the cost of one configuration.
+
+    \b
+    Examples:
+      modalgen gpus
+      modalgen gpus --gpu H100:2 --hours 3     # prints 23.70
+    """
+    from modalgen import report
+    from modalgen.spec import parse_gpu
+
+    if gpu is None:
+        click.echo(report.gpu_table())
+        return
+    choice = parse_gpu(gpu)
+    click.echo(f"{choice.price_per_hour * hours:.2f}")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+
+    def on_sigterm(signum, frame):  # run the same cleanup as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    if os.environ.get("NO_COLOR"):
+        os.environ.setdefault("PROMPT_TOOLKIT_COLOR_DEPTH", "DEPTH_1_BIT")
+    try:
+        result = cli.main(args=args, prog_name="modalgen", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("modalgen: interrupted; nothing was written", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("\nmodalgen: interrupted; nothing was written", err=True)
+        return 130
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"modalgen: error: {_one_line(exc.format_message())}{hint}", err=True)
+        return 2
+    except UserError as exc:
+        click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)
+        return 2
+    except Exception as exc:
+        from modalgen.place import TargetError
+        from modalgen.spec import SpecError
+
+        if isinstance(exc, SpecError | TargetError):
+            click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)
+            return 2
+        if debug:
+            raise
+        click.echo(
+            f"modalgen: internal error: {exc.__class__.__name__}: {_one_line(str(exc))}"
+            " (rerun with --debug for the traceback)",
+            err=True,
+        )
+        return 1
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Put a rendered project in place, whole or not at all.
+
+The project is rendered into a hidden staging folder beside the target (same filesystem), committed
+there when asked, and then moved with one `rename`. An error or a signal at any point before that
+leaves the target as it was and removes the staging folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+STAGING_PREFIX = ".modalgen-staging-"
+
+
+class TargetError(Exception):
+    """The target folder cannot take the project (a user mistake: exit 2)."""
+
+
+def check_target(target: Path, *, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise TargetError(f"target: {str(target)!r} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise TargetError(
+            f"target: {str(target)!r} is not empty; use --force to write into it "
+            "(files the template does not have are kept)"
+        )
+
+
+def list_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    missing = []
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
+
+
+def stage_and_place(
+    target: Path,
+    build: Callable[[Path], None],
+    *,
+    force: bool = False,
+    git: bool = True,
+) -> list[str]:
+    """Build the project into a staging folder with `build`, then move it to `target`.
+
+    Returns the files written, relative to the target.
+    """
+    created = _missing_parents(target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.parent))
+    placed = False
+    try:
+        tree = staging / target.name
+        build(tree)
+        files = list_files(tree)
+        if target.exists():
+            _copy_over(tree, target)
+            if git and not (target / ".git").exists():
+                init_git(target)
+        else:
+            if git:
+                init_git(tree)
+            os.rename(tree, target)
+        placed = True
+        return files
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not placed:
+            for folder in created:  # deepest first: only the folders this call made
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+
+
+def dry_run(build: Callable[[Path], None], name: str) -> list[str]:
+    """Build into a scratch folder, list what it holds, delete it: the target is never touched."""
+    scratch = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
+    try:
+        build(scratch / name)
+        return list_files(scratch / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _copy_over(tree: Path, target: Path) -> None:
+    """--force: replace the template's files in an existing folder, keep every other file."""
+    files = list_files(tree)
+    for rel in files:
+        dst = target / rel
+        if dst.is_dir():
+            raise TargetError(f"target: {str(dst)!r} is a folder where the project has a file")
+    for rel in files:
+        dst = target / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tree / rel, dst)  # same filesystem: each file is swapped whole
+
+
+def init_git(tree: Path) -> bool:
+    """`git init` and a first commit; False (and nothing done) when git is missing."""
+    git = shutil.which("git")
+    if git is None:
+        return False
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [git, *args], cwd=tree, check=True, capture_output=True, text=True
+    )
+    run("init", "-q")
+    identity = []
+    if subprocess.run([git, "config", "user.email"], cwd=tree, capture_output=True).returncode:
+        # No identity configured (fresh CI machines): commit as modalgen rather than fail.
+        identity = ["-c", "user.name=modalgen", "-c", "user.email=modalgen@localhost"]
+    run("add", "-A")
+    run(*identity, "commit", "-q", "--no-verify", "-m", "Generate project with modalgen")
+    return True

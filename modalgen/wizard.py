@@ -1,0 +1,164 @@
+"""The questionary wizard: asks, in a terminal, for every answer not given as a flag.
+
+Each answer is checked by the same function `parse_spec` uses, so the wizard accepts exactly what
+flags and answers files accept. Ctrl-C raises KeyboardInterrupt (the CLI exits 130, nothing written).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import questionary
+
+from modalgen import catalog, spec
+
+CPU_ONLY = "cpu"
+
+
+def _validator(check):
+    """questionary wants True or an error message; spec's checks raise SpecError."""
+
+    def validate(value: str) -> bool | str:
+        try:
+            check(value)
+        except spec.SpecError as exc:
+            return exc.allowed
+        return True
+
+    return validate
+
+
+def gpu_choice_title(gpu: catalog.Gpu) -> str:
+    price = f"${gpu.price_per_hour:.2f}/hr"
+    return f"{gpu.name:<10} {gpu.vram_gb:>4} GB  {price}  max {gpu.max_count}  {gpu.best_for}"
+
+
+def next_runs(cron: str, timezone: str, count: int = 3) -> list[str]:
+    """The next times a schedule fires, in its own time zone: the plain-words check of a cron string."""
+    import zoneinfo
+
+    from croniter import croniter
+
+    zone = zoneinfo.ZoneInfo(timezone)
+    it = croniter(cron, datetime.now(zone))
+    return [it.get_next(datetime).strftime("%a %Y-%m-%d %H:%M %Z") for _ in range(count)]
+
+
+def _ask(question) -> Any:
+    return question.unsafe_ask()  # raises KeyboardInterrupt instead of returning None
+
+
+def ask_gpus() -> list[str]:
+    choices = [questionary.Choice(gpu_choice_title(g), value=g.name) for g in catalog.GPUS]
+    choices.append(questionary.Choice("CPU only   no GPU: containers bill by CPU and memory", CPU_ONLY))
+    picked: list[str] = []
+    while True:
+        label = "GPU type" if not picked else "Fallback GPU type (used when the ones above are scarce)"
+        name = _ask(
+            questionary.select(
+                label,
+                choices=[c for c in choices if not picked or c.value not in (CPU_ONLY, *picked)],
+                default=catalog.DEFAULT_GPU if not picked else None,
+            )
+        )
+        if name == CPU_ONLY:
+            return []
+        gpu = catalog.GPU_BY_NAME[name.upper()]
+        count = _ask(
+            questionary.text(
+                f"How many {gpu.name} per container (1-{gpu.max_count})",
+                default="1",
+                validate=_validator(lambda v, g=gpu: spec.parse_gpu(f"{g.name}:{v}")),
+            )
+        )
+        choice = spec.parse_gpu(f"{gpu.name}:{count}")
+        picked.append(str(choice))
+        print(f"  {choice}: ${choice.price_per_hour:.2f}/hr while a container runs")
+        if len(picked) == len(catalog.GPUS) or not _ask(
+            questionary.confirm("Add a fallback GPU?", default=False)
+        ):
+            return picked
+
+
+def ask_volumes() -> list[dict[str, str]]:
+    volumes: list[dict[str, str]] = []
+    while _ask(questionary.confirm("Mount a Volume?" if not volumes else "Another Volume?", default=False)):
+        name = _ask(questionary.text("Volume name", validate=_validator(spec.parse_volume)))
+        mount = _ask(
+            questionary.text(
+                "Mount path",
+                default=f"/{name}",
+                validate=_validator(lambda m, n=name: spec.parse_volume({"name": n, "mount": m})),
+            )
+        )
+        candidate = [*volumes, {"name": name, "mount": mount}]
+        try:
+            spec.parse_volumes(candidate)
+        except spec.SpecError as exc:
+            print(f"  {exc}")
+            continue
+        volumes = candidate
+    return volumes
+
+
+def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
+    """Ask for every answer missing from `given`; return the completed raw answers."""
+    raw = dict(given)
+    if "project_name" not in raw:
+        raw["project_name"] = _ask(questionary.text("Project name", validate=_validator(spec.check_name)))
+    if "description" not in raw:
+        raw["description"] = _ask(
+            questionary.text(
+                "Description",
+                default=catalog.DEFAULT_DESCRIPTION,
+                validate=_validator(spec.check_description),
+            )
+        )
+    if "gpu" not in raw:
+        raw["gpu"] = ask_gpus()
+    if "workloads" not in raw:
+        raw["workloads"] = _ask(
+            questionary.checkbox(
+                "Workloads (space to select, enter to confirm)",
+                choices=[
+                    questionary.Choice(
+                        f"{w.kind:<6} {w.summary}", value=w.kind, checked=w.kind in catalog.DEFAULT_WORKLOADS
+                    )
+                    for w in catalog.WORKLOADS
+                ],
+                validate=lambda picked: bool(picked) or "choose at least one workload",
+            )
+        )
+    if "cron" in spec.parse_workloads(raw["workloads"]):
+        if "cron" not in raw:
+            raw["cron"] = _ask(
+                questionary.text(
+                    "Cron schedule (minute hour day month weekday)",
+                    default=catalog.DEFAULT_CRON,
+                    validate=_validator(spec.check_cron),
+                )
+            )
+        if "timezone" not in raw:
+            raw["timezone"] = _ask(
+                questionary.text(
+                    "Time zone of the schedule",
+                    default=catalog.DEFAULT_TIMEZONE,
+                    validate=_validator(spec.check_timezone),
+                )
+            )
+        print("  next runs: " + "; ".join(next_runs(raw["cron"], raw["timezone"])))
+    if "volumes" not in raw:
+        raw["volumes"] = ask_volumes()
+    if "python_version" not in raw:
+        raw["python_version"] = _ask(
+            questionary.select(
+                "Container Python", choices=list(catalog.CONTAINER_PYTHONS), default=catalog.DEFAULT_PYTHON
+            )
+        )
+    return raw
+
+
+def confirm(summary: str) -> bool:
+    print(summary)
+    return bool(_ask(questionary.confirm("Create the project?", default=True)))
