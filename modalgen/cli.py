@@ -78,13 +78,6 @@ def _gather_raw(
         "python_version": python,
     }
     raw.update({k: v for k, v in flags.items() if v is not None})
-    if (cron or timezone) and "workloads" in raw:
-        from modalgen.spec import parse_workloads
-
-        if "cron" not in parse_workloads(raw["workloads"]):
-            raise UserError(
-                f"cron: {'--cron' if cron else '--timezone'} needs the cron workload; add --workload cron"
-            )
     return raw
 
 
@@ -166,7 +159,6 @@ def new(
     from modalgen import place, report
     from modalgen.spec import parse_spec
 
-    started = time.perf_counter()
     raw = _gather_raw(name, answers_file, gpus, cpu_only, workloads, cron, timezone, volumes,
                       python, description)  # fmt: skip
     interactive = _is_interactive() and not defaults
@@ -178,6 +170,7 @@ def new(
         from modalgen import wizard
 
         spec = parse_spec(wizard.ask_missing(raw))
+        _check_schedule_flags(spec, cron, timezone)
         place.check_target(output_dir / spec.name, force=force)
         runs = wizard.next_runs(spec.cron, spec.timezone) if "cron" in spec.workloads else None
         if not wizard.confirm(report.summary(spec, next_runs=runs)):
@@ -187,6 +180,7 @@ def new(
         if "project_name" not in raw:
             raise UserError("name: missing; give NAME (e.g. `modalgen new my-inference`)")
         spec = parse_spec(raw)
+        _check_schedule_flags(spec, cron, timezone)
         place.check_target(output_dir / spec.name, force=force)
         click.echo(f"modalgen new {spec.name}")
         click.echo(report.summary(spec))
@@ -201,10 +195,17 @@ def new(
             click.echo(f"  {f}")
         return
 
+    started = time.perf_counter()
     files = place.stage_and_place(target, lambda tree: render(spec, tree), force=force, git=not no_git)
     elapsed = time.perf_counter() - started
     click.echo(f"Created {target}/ ({len(files)} files) in {elapsed:.1f} s.")
     click.echo(_next_steps(target))
+
+
+def _check_schedule_flags(spec, cron: str | None, timezone: str | None) -> None:
+    if (cron or timezone) and "cron" not in spec.workloads:
+        flag = "--cron" if cron else "--timezone"
+        raise UserError(f"cron: {flag} needs the cron workload; add --workload cron")
 
 
 def _next_steps(target: Path) -> str:

@@ -1,0 +1,276 @@
+"""`modalgen new` and `modalgen gpus` as a user or a script calls them: real processes, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modalgen import __version__
+from tests.generated import check_settings, check_text
+
+MODALGEN = [sys.executable, "-m", "modalgen"]
+
+
+def run(args: list[str], cwd: Path, *, stdin=subprocess.DEVNULL, env=None, timeout=60):
+    return subprocess.run(
+        [*MODALGEN, *args],
+        cwd=cwd,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def test_new_with_defaults_outside_a_terminal(tmp_path):
+    result = run(["new", "my-inference"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "my-inference"
+    # The summary of all answers is printed, then the next steps.
+    for line in ("gpu          L4 ($0.80/hr)", "workloads    batch", "python       3.12"):
+        assert line in result.stdout
+    assert "make test" in result.stdout and f"cd {Path('my-inference')}" in result.stdout
+    answers = yaml.safe_load((project / ".modalgen-answers.yml").read_text())
+    assert answers["modalgen_version"] == __version__
+    assert answers["_src_path"] == "modalgen:project"
+    assert str(tmp_path) not in (project / ".modalgen-answers.yml").read_text()
+    assert str(Path.home()) not in (project / ".modalgen-answers.yml").read_text()
+    log = subprocess.run(["git", "log", "--oneline"], cwd=project, capture_output=True, text=True)
+    assert len(log.stdout.splitlines()) == 1
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True)
+    assert status.stdout == ""  # everything generated is committed
+    check_text(project)
+    assert check_settings(project) == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".modalgen-staging")]
+
+
+def test_next_steps_mention_modal_setup_only_without_a_token(tmp_path):
+    no_token = run(["new", "a", "--no-git"], tmp_path, env={"MODAL_CONFIG_PATH": str(tmp_path / "none")})
+    assert "modal setup" in no_token.stdout
+    token = {"MODAL_TOKEN_ID": "ak-x", "MODAL_TOKEN_SECRET": "as-x"}
+    with_token = run(["new", "b", "--no-git"], tmp_path, env=token)
+    assert "modal setup" not in with_token.stdout
+
+
+def test_flags_shape_the_project(tmp_path):
+    result = run(
+        [
+            "new", "embedder", "--gpu", "h100:2", "--gpu", "A100-80GB:2", "--workload", "batch,web",
+            "--workload", "cron", "--cron", "*/30 * * * *", "--timezone", "Europe/Berlin",
+            "--volume", "model-cache:/models", "--volume", "data", "--python", "3.11",
+            "--description", "Embeds text", "--no-git", "--output-dir", "out/deeper",
+        ],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "out/deeper/embedder"
+    answers = yaml.safe_load((project / ".modalgen-answers.yml").read_text())
+    assert answers["gpu"] == ["H100:2", "A100-80GB:2"]  # canonical spelling
+    assert answers["workloads"] == ["batch", "web", "cron"]
+    assert answers["volumes"] == [
+        {"name": "model-cache", "mount": "/models"},
+        {"name": "data", "mount": "/data"},
+    ]
+    assert (answers["cron"], answers["timezone"], answers["python_version"]) == (
+        "*/30 * * * *",
+        "Europe/Berlin",
+        "3.11",
+    )
+    assert not (project / ".git").exists()
+    assert check_settings(project) == 4
+
+
+def test_cpu_only(tmp_path):
+    assert run(["new", "cpu-job", "--cpu-only", "--no-git"], tmp_path).returncode == 0
+    common = (tmp_path / "cpu-job/cpu_job/common.py").read_text()
+    assert "gpu=" not in common and "GPU =" not in common and "the GPU" not in common
+    assert check_settings(tmp_path / "cpu-job") == 2
+
+
+def test_answers_file_with_flags_on_top(tmp_path):
+    answers = tmp_path / "answers.yml"
+    answers.write_text(
+        yaml.safe_dump(
+            {"project_name": "from-file", "gpu": ["T4"], "workloads": ["map"], "modalgen_version": "0.0.1"}
+        )
+    )
+    result = run(["new", "--answers-file", str(answers), "--gpu", "L40S", "--no-git"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    recorded = yaml.safe_load((tmp_path / "from-file/.modalgen-answers.yml").read_text())
+    assert recorded["gpu"] == ["L40S"] and recorded["workloads"] == ["map"]
+    assert recorded["modalgen_version"] == __version__
+
+
+def test_a_project_rerenders_from_its_own_answers_file(tmp_path):
+    assert (
+        run(["new", "first", "--workload", "web,cron", "--volume", "v1", "--no-git"], tmp_path).returncode
+        == 0
+    )
+    again = run(
+        ["new", "--answers-file", "first/.modalgen-answers.yml", "--output-dir", "copy", "--no-git"], tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    first, copy = tmp_path / "first", tmp_path / "copy/first"
+    assert tree(first) == tree(copy)
+    for rel in tree(first):
+        if (first / rel).is_file():
+            assert (first / rel).read_bytes() == (copy / rel).read_bytes(), rel
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    result = run(["new", "ghost", "--dry-run", "--workload", "web"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ghost/web.py" in result.stdout and ".modalgen-answers.yml" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+BAD_INPUTS = [
+    (["new", "x", "--gpu", "X100"], "gpu", "X100"),
+    (["new", "x", "--gpu", "A10G:5"], "gpu", "A10G:5"),
+    (["new", "x", "--gpu", "H100:0"], "gpu", "H100:0"),
+    (["new", "x", "--gpu", "H100:two"], "gpu", "H100:two"),
+    (["new", "x", "--gpu", "T4", "--cpu-only"], "gpu", "--cpu-only"),
+    (["new", "x", "--gpu", "T4", "--gpu", "t4"], "gpu", "T4"),
+    (["new", "x", "--workload", "stream"], "workload", "stream"),
+    (["new", "x", "--workload", "cron", "--cron", "61 * * * *"], "cron", "61 * * * *"),
+    (["new", "x", "--workload", "cron", "--cron", "0 6 * *"], "cron", "0 6 * *"),
+    (["new", "x", "--workload", "cron", "--cron", "@daily"], "cron", "@daily"),
+    (["new", "x", "--workload", "cron", "--timezone", "Mars/Base"], "timezone", "Mars/Base"),
+    (["new", "x", "--cron", "0 6 * * *"], "cron", "--cron"),
+    (["new", "x", "--volume", "bad name"], "volume", "bad name"),
+    (["new", "x", "--volume", "v:/"], "volume", "/"),
+    (["new", "x", "--volume", "v:/root"], "volume", "/root"),
+    (["new", "x", "--volume", "v:/tmp"], "volume", "/tmp"),
+    (["new", "x", "--volume", "v:relative"], "volume", "relative"),
+    (["new", "x", "--volume", "v:/usr/lib"], "volume", "/usr/lib"),
+    (["new", "x", "--volume", "a:/data", "--volume", "b:/data"], "volume", "/data"),
+    (["new", "x", "--volume", "a:/data", "--volume", "a:/other"], "volume", "a"),
+    (["new", "x", "--volume", "a:/data", "--volume", "b:/data/sub"], "volume", "/data/sub"),
+    (["new", "x", "--python", "3.9"], "python", "3.9"),
+    (["new", "../x"], "name", "../x"),
+    (["new", "/abs/path"], "name", "/abs/path"),
+    (["new", "--", "-x"], "name", "-x"),
+    (["new", "my project"], "name", "my project"),
+    (["new", "1st"], "name", "1st"),
+    (["new", "class"], "name", "class"),
+    (["new", "json"], "name", "json"),
+    (["new", "modal"], "name", "modal"),
+    (["new", "x" * 41], "name", "x" * 41),
+    (["new", "x", "--description", "two\nlines"], "description", "two\nlines"),
+    (["new"], "name", "missing"),
+    (["new", "x", "--bogus"], "--bogus", "--bogus"),
+    (["gpus", "--gpu", "Z9"], "gpu", "Z9"),
+]
+
+
+@pytest.mark.parametrize(("args", "field", "value"), BAD_INPUTS, ids=[" ".join(a[0]) for a in BAD_INPUTS])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, field, value):
+    result = run(args, tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert field in lines[0] and "Traceback" not in result.stderr
+    assert repr(value)[1:-1] in lines[0] or value in lines[0], lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_answers_files(tmp_path):
+    (tmp_path / "broken.yml").write_text("gpu: [T4\n")
+    (tmp_path / "list.yml").write_text("- a\n- b\n")
+    (tmp_path / "typo.yml").write_text("project_name: x\ngpus: [T4]\n")
+    (tmp_path / "badvalue.yml").write_text("project_name: x\ngpu: [T4:9]\n")
+    for name, field in [
+        ("broken.yml", "answers-file"),
+        ("list.yml", "answers-file"),
+        ("typo.yml", "answers"),
+        ("badvalue.yml", "gpu"),
+        ("missing.yml", "answers-file"),
+    ]:
+        result = run(["new", "--answers-file", name], tmp_path)
+        assert result.returncode == 2, (name, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and field in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "badvalue.yml",
+        "broken.yml",
+        "list.yml",
+        "typo.yml",
+    ]
+
+
+def test_non_empty_target_needs_force_and_force_keeps_user_files(tmp_path):
+    target = tmp_path / "proj"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    (target / "Makefile").write_text("old")
+    refused = run(["new", "proj", "--no-git"], tmp_path)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert (target / "Makefile").read_text() == "old"
+    forced = run(["new", "proj", "--no-git", "--force"], tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert (target / "notes.txt").read_text() == "mine"
+    assert "uv run pytest" in (target / "Makefile").read_text()
+
+
+def test_never_waits_on_an_open_pipe(tmp_path):
+    """stdin is a pipe that never sends anything and never closes: no prompt, no wait."""
+    proc = subprocess.Popen(
+        [*MODALGEN, "new", "piped", "--no-git"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _out, err = _wait_without_closing(proc)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert (tmp_path / "piped/Makefile").is_file()
+
+
+def _wait_without_closing(proc: subprocess.Popen) -> tuple[str, str]:
+    deadline = time.monotonic() + 30
+    while proc.poll() is None:
+        assert time.monotonic() < deadline, "modalgen waited on stdin"
+        time.sleep(0.05)
+    return proc.stdout.read(), proc.stderr.read()
+
+
+def test_gpus_table_and_cost(tmp_path):
+    table = run(["gpus"], tmp_path)
+    assert table.returncode == 0 and "H200" in table.stdout and "141 GB" in table.stdout
+    cost = run(["gpus", "--gpu", "H100:2", "--hours", "3"], tmp_path)
+    assert cost.stdout.strip() == "23.70"
+
+
+def test_help_and_version(tmp_path):
+    assert run(["--version"], tmp_path).stdout.strip() == f"modalgen, version {__version__}"
+    helptext = run(["new", "--help"], tmp_path).stdout
+    for flag in ("--gpu", "--cpu-only", "--workload", "--cron", "--timezone", "--volume", "--python",
+                 "--description", "--answers-file", "--output-dir", "--dry-run", "--force", "--no-git",
+                 "--defaults", "Examples:"):  # fmt: skip
+        assert flag in helptext, flag
+
+
+def test_git_commit_works_without_a_configured_identity(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "XDG_CONFIG_HOME": str(home)}
+    result = run(["new", "fresh"], tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    log = subprocess.run(
+        ["git", "log", "--format=%an"], cwd=tmp_path / "fresh", capture_output=True, text=True
+    )
+    assert log.stdout.strip() == "modalgen"

@@ -1,0 +1,125 @@
+"""The wizard in a real pseudo-terminal (pexpect): keys as a person types them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+import yaml
+
+DOWN, UP, SPACE, ENTER, CTRL_C = "\x1b[B", "\x1b[A", " ", "\r", "\x03"
+
+
+def spawn(args: list[str], cwd: Path, *, columns: int = 120) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "modalgen", *args],
+        cwd=str(cwd),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, columns),
+        # pexpect is no real terminal: it never answers prompt_toolkit's cursor-position queries.
+        env={
+            "TERM": "xterm",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(cwd),
+            "NO_COLOR": "1",
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+        },
+    )
+    return child
+
+
+def answer(child: pexpect.spawn, prompt: str, *keys: str) -> None:
+    child.expect(prompt)
+    for key in keys:
+        child.send(key)
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+@pytest.mark.parametrize("columns", [120, 40])
+def test_all_defaults_with_enter(tmp_path, columns):
+    child = spawn(["new", "wiz", "--no-git"], tmp_path, columns=columns)
+    for prompt in ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume",
+                   "Container Python", "Create the project"):  # fmt: skip
+        answer(child, prompt, ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "wiz/.modalgen-answers.yml").read_text())
+    assert answers["gpu"] == ["L4"] and answers["workloads"] == ["batch"]
+    assert answers["volumes"] == [] and answers["python_version"] == "3.12"
+
+
+def test_every_question_with_arrows_space_and_typing(tmp_path):
+    child = spawn(["new", "--no-git"], tmp_path)
+    answer(child, "Project name", "full-wiz", ENTER)
+    answer(child, "Description", ENTER)
+    # GPU list order: T4, L4, A10G, L40S, A100-40GB, A100-80GB, H100, ...; the cursor starts on L4.
+    answer(child, "GPU type", DOWN * 5, ENTER)  # H100
+    child.expect(r"How many H100")
+    child.send("\b9" + ENTER)  # out of range: refused in place
+    child.expect("1 to 8")
+    child.send("\b2" + ENTER)
+    answer(child, "fallback", "y")
+    answer(child, "Fallback GPU type", DOWN * 5, ENTER)  # A100-80GB: the cursor starts on T4
+    answer(child, "How many A100-80GB", "\b2", ENTER)
+    answer(child, "fallback", ENTER)
+    answer(child, "Workloads", DOWN * 2, SPACE, DOWN, SPACE, ENTER)  # batch (default), web, cron
+    answer(child, "Cron schedule", ENTER)
+    answer(child, "Time zone", "\b\b\bEurope/Berlin", ENTER)
+    child.expect("next runs")
+    answer(child, "Mount a Volume", "y")
+    answer(child, "Volume name", "model-cache", ENTER)
+    answer(child, "Mount path", "\b" * 20 + "/models", ENTER)
+    answer(child, "Another Volume", ENTER)
+    answer(child, "Container Python", DOWN, ENTER)  # 3.13
+    child.expect("H100:2")
+    answer(child, "Create the project", ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "full-wiz/.modalgen-answers.yml").read_text())
+    assert answers["gpu"] == ["H100:2", "A100-80GB:2"]
+    assert answers["workloads"] == ["batch", "web", "cron"]
+    assert answers["timezone"] == "Europe/Berlin" and answers["cron"] == "0 6 * * *"
+    assert answers["volumes"] == [{"name": "model-cache", "mount": "/models"}]
+    assert answers["python_version"] == "3.13"
+
+
+def test_flags_are_not_asked_again(tmp_path):
+    child = spawn(["new", "flagged", "--gpu", "T4", "--workload", "map", "--python", "3.11",
+                   "--description", "d", "--no-git"], tmp_path)  # fmt: skip
+    answer(child, "Mount a Volume", ENTER)
+    answer(child, "Create the project", ENTER)
+    assert finish(child) == 0
+    assert (tmp_path / "flagged/flagged/fanout.py").is_file()
+
+
+@pytest.mark.parametrize("stop_at", ["Description", "GPU type", "Workloads", "Create the project"])
+def test_ctrl_c_at_a_prompt_exits_130_and_writes_nothing(tmp_path, stop_at):
+    child = spawn(["new", "stopped", "--no-git"], tmp_path)
+    for prompt in ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume",
+                   "Container Python", "Create the project"):  # fmt: skip
+        child.expect(prompt)
+        if prompt == stop_at:
+            child.send(CTRL_C)
+            break
+        child.send(ENTER)
+    assert finish(child) == 130
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []
+    assert not (tmp_path / "stopped").exists()
+
+
+def test_declining_the_summary_writes_nothing(tmp_path):
+    child = spawn(["new", "declined", "-y"], tmp_path)  # -y: no questions even in a terminal
+    assert finish(child) == 0
+    child = spawn(["new", "declined2", "--gpu", "T4", "--workload", "batch", "--python", "3.12",
+                   "--description", "d", "--no-git"], tmp_path)  # fmt: skip
+    answer(child, "Mount a Volume", ENTER)
+    answer(child, "Create the project", "n")
+    assert finish(child) == 1
+    assert not (tmp_path / "declined2").exists()
