@@ -1,0 +1,61 @@
+"""The built wheel, installed into a fresh environment, carries the template and renders with it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    uv = shutil.which("uv")
+    assert uv, "uv is needed to build the wheel (.ci/run installs it)"
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(out), str(ROOT)], check=True, capture_output=True
+    )
+    (built,) = out.glob("modalgen-*.whl")
+    return built
+
+
+def test_wheel_ships_the_template_with_its_dotfiles(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    base = "modalgen/templates/project/"
+    for rel in ("copier.yml", "template/.gitignore", "template/{{ _copier_conf.answers_file }}.jinja",
+                "template/{{ package }}/common.py.jinja", "template/tests/test_smoke.py.jinja"):  # fmt: skip
+        assert base + rel in names, rel
+    template_files = {
+        p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*") if p.is_file()
+    }
+    assert {f"modalgen/templates/{p}" for p in template_files} <= names
+
+
+def test_installed_wheel_runs_modalgen_new(wheel, tmp_path):
+    uv = shutil.which("uv")
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", str(venv)], check=True)
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin/python"), str(wheel)], check=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(
+        [str(venv / "bin/modalgen"), "new", "from-wheel", "--workload", "batch,web", "--no-git"],
+        cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    project = work / "from-wheel"
+    assert (project / ".gitignore").is_file()
+    answers_text = (project / ".modalgen-answers.yml").read_text()
+    assert "site-packages" not in answers_text and str(tmp_path) not in answers_text
+    assert yaml.safe_load(answers_text)["workloads"] == ["batch", "web"]
+    assert (project / "from_wheel/web.py").is_file()
+    module = subprocess.run(
+        [str(venv / "bin/python"), "-m", "modalgen", "--version"], capture_output=True, text=True
+    )
+    assert module.returncode == 0 and "modalgen" in module.stdout
