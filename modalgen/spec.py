@@ -55,12 +55,29 @@ class Spec:
     workloads: tuple[str, ...] = catalog.DEFAULT_WORKLOADS
     cron: str = catalog.DEFAULT_CRON
     timezone: str = catalog.DEFAULT_TIMEZONE
+    period: str | None = None  # "30m", "6h", "1d": a modal.Period instead of the cron string
     volumes: tuple[VolumeMount, ...] = ()
     python: str = catalog.DEFAULT_PYTHON
+    web_style: str = catalog.DEFAULT_WEB_STYLE
+    public: bool = False
+    knobs: tuple[tuple[str, int | None], ...] = tuple((k.key, k.default) for k in catalog.INT_KNOBS)
+    single_use_containers: bool = False
+    apt: tuple[str, ...] = ()
+    pip: tuple[str, ...] = ()
+    allow_unpinned: bool = False
+    env: tuple[tuple[str, str], ...] = ()
+    base: str = catalog.DEFAULT_BASE
+    uv_sync: bool = False
+    secrets: tuple[str, ...] = ()
+    hf_model: str | None = None  # "org/name@revision"
+    snapshot: bool = False
 
     @property
     def package(self) -> str:
         return package_name(self.name)
+
+    def knob(self, key: str) -> int | None:
+        return dict(self.knobs)[key]
 
     def to_answers(self) -> dict[str, Any]:
         """The recorded answers: plain YAML values, the template's question names."""
@@ -71,16 +88,40 @@ class Spec:
             "workloads": list(self.workloads),
             "volumes": [{"name": v.name, "mount": v.mount} for v in self.volumes],
             "python_version": self.python,
+            **{key: value for key, value in self.knobs if key not in BATCHED_KEYS},
+            "single_use_containers": self.single_use_containers,
+            "apt": list(self.apt),
+            "pip": list(self.pip),
+            "allow_unpinned": self.allow_unpinned,
+            "env": dict(self.env),
+            "base": self.base,
+            "uv_sync": self.uv_sync,
+            "secrets": list(self.secrets),
+            "hf_model": self.hf_model,
+            "snapshot": self.snapshot,
         }
+        # Questions that only exist for one kind, as copier.yml's `when` records them.
         if "cron" in self.workloads:
-            answers["cron"] = self.cron
-            answers["timezone"] = self.timezone
+            answers["period"] = self.period
+            if self.period is None:
+                answers["cron"] = self.cron
+                answers["timezone"] = self.timezone
+        if "web" in self.workloads:
+            answers["web_style"] = self.web_style
+            answers["public"] = self.public
+        if "batched" in self.workloads:
+            answers.update({key: self.knob(key) for key in BATCHED_KEYS})
         return answers
+
+
+BATCHED_KEYS = ("batch_size", "batch_wait_ms")
 
 
 # Answer keys, in the order the summary and the answers file show them.
 ANSWER_KEYS = (
-    "project_name", "description", "gpu", "workloads", "cron", "timezone", "volumes", "python_version",
+    "project_name", "description", "gpu", "workloads", "cron", "timezone", "period", "volumes",
+    "python_version", "web_style", "public", *(k.key for k in catalog.INT_KNOBS), "single_use_containers",
+    "apt", "pip", "allow_unpinned", "env", "base", "uv_sync", "secrets", "hf_model", "snapshot",
 )  # fmt: skip
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,39}$")
@@ -252,6 +293,151 @@ def parse_volumes(values: Any) -> tuple[VolumeMount, ...]:
     return volumes
 
 
+_PERIOD_RE = re.compile(r"^([1-9][0-9]{0,4})([mhd])$")
+_PERIOD_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_APT_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$")
+_PIP_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?"
+_PIP_PINNED_RE = re.compile(rf"^{_PIP_NAME}==[A-Za-z0-9.+!_-]+$")
+_PIP_ANY_RE = re.compile(rf"^{_PIP_NAME}([<>=!~]=?[A-Za-z0-9.*+!_-]+(,[<>=!~]=?[A-Za-z0-9.*+!_-]+)*)?$")
+_ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_HF_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HF_PINNED_REVISION_RE = re.compile(r"^[0-9a-f]{40}$")
+_HF_ANY_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+
+
+def flag(key: str) -> str:
+    """The field name users see: the flag's spelling."""
+    return key.replace("_", "-")
+
+
+def check_period(value: Any) -> str | None:
+    if value is None:
+        return None
+    match = _PERIOD_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise SpecError("period", value, "a number and a unit: 30m, 6h or 1d")
+    return value
+
+
+def period_kwargs(period: str) -> tuple[str, int]:
+    """`6h` -> ("hours", 6): the argument of modal.Period."""
+    match = _PERIOD_RE.match(period)
+    assert match
+    return _PERIOD_UNITS[match.group(2)], int(match.group(1))
+
+
+def check_choice(key: str, value: Any, choices: Mapping[str, str] | tuple[str, ...]) -> str:
+    if value not in choices:
+        raise SpecError(flag(key), value, f"one of {', '.join(choices)}")
+    return value
+
+
+def check_bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(flag(key), value, "true or false")
+    return value
+
+
+def check_int(knob: catalog.IntKnob, value: Any) -> int | None:
+    if value is None and knob.default is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not knob.low <= value <= knob.high:
+        raise SpecError(flag(knob.key), value, f"a whole number from {knob.low} to {knob.high}")
+    return value
+
+
+def _string_list(key: str, values: Any) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise SpecError(flag(key), values, "a list of strings")
+    return list(values)
+
+
+def parse_apt(values: Any) -> tuple[str, ...]:
+    packages = _string_list("apt", values)
+    for pkg in packages:
+        if not _APT_RE.match(pkg):
+            raise SpecError("apt", pkg, "a Debian package name, optionally =VERSION")
+    return tuple(dict.fromkeys(packages))
+
+
+def parse_pip(values: Any, allow_unpinned: bool) -> tuple[str, ...]:
+    specs = _string_list("pip", values)
+    for spec in specs:
+        if _PIP_PINNED_RE.match(spec):
+            continue
+        if allow_unpinned and _PIP_ANY_RE.match(spec):
+            continue
+        allowed = "a pinned requirement NAME==VERSION (or NAME[EXTRA]==VERSION)"
+        hint = "" if allow_unpinned else "; --allow-unpinned accepts others"
+        raise SpecError("pip", spec, allowed + hint)
+    return tuple(dict.fromkeys(specs))
+
+
+def parse_env(values: Any) -> tuple[tuple[str, str], ...]:
+    """`KEY=VALUE` strings from flags, or a mapping from an answers file."""
+    if values is None:
+        return ()
+    if isinstance(values, Mapping):
+        pairs = list(values.items())
+    else:
+        pairs = []
+        for item in _string_list("env", values):
+            key, sep, val = item.partition("=")
+            if not sep:
+                raise SpecError("env", item, "KEY=VALUE")
+            pairs.append((key, val))
+    for key, val in pairs:
+        if not isinstance(key, str) or not _ENV_KEY_RE.match(key):
+            raise SpecError("env", key, "a variable name: letters, digits and _, not starting with a digit")
+        if not isinstance(val, str) or any(ord(ch) < 32 or ord(ch) == 127 for ch in val) or len(val) > 500:
+            raise SpecError("env", val, "a one-line value without control characters, at most 500 characters")
+    return tuple(sorted(dict(pairs).items()))
+
+
+def parse_secrets(values: Any) -> tuple[str, ...]:
+    names = _string_list("secret", values)
+    for name in names:
+        if not _SECRET_RE.match(name):
+            allowed = "a Secret name of letters, digits, '.', '_' or '-', under 64 characters"
+            raise SpecError("secret", name, allowed)
+    return tuple(dict.fromkeys(names))
+
+
+def check_hf_model(value: Any, allow_unpinned: bool) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SpecError("hf-model", value, "REPO@REVISION, e.g. org/model@<40-hex commit>")
+    repo, sep, revision = value.partition("@")
+    if not _HF_REPO_RE.match(repo):
+        raise SpecError("hf-model", value, "REPO@REVISION with REPO like org/model")
+    if not sep and allow_unpinned:
+        return f"{repo}@main"
+    if _HF_PINNED_REVISION_RE.match(revision) or (allow_unpinned and _HF_ANY_REVISION_RE.match(revision)):
+        return value
+    allowed = "REPO@REVISION with a pinned revision (a 40-hex commit); --allow-unpinned accepts others"
+    raise SpecError("hf-model", value, allowed)
+
+
+def _check_applicable(
+    key: str, value: Any, default: Any, needs: str | None, workloads: tuple[str, ...]
+) -> None:
+    """Refuse an option none of the project's workloads would use: it would do nothing."""
+    if needs is None or value == default:
+        return
+    kinds = [w.kind for w in catalog.WORKLOADS if needs == w.kind or needs in w.knobs]
+    if not any(k in workloads for k in kinds):
+        allowed = f"it applies to the workloads {', '.join(kinds)}; add one with --workload"
+        raise SpecError(flag(key), value, allowed)
+
+
 def parse_spec(raw: Mapping[str, Any]) -> Spec:
     """Validate a raw answers mapping (flags, wizard or answers file) into a Spec.
 
@@ -264,18 +450,55 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
             raise SpecError("answers", key, f"known keys are {', '.join(ANSWER_KEYS)}")
     defaults = Spec(name="x")
     workloads = parse_workloads(raw.get("workloads", list(defaults.workloads)))
+    has_cron = "cron" in workloads
+    allow_unpinned = check_bool("allow_unpinned", raw.get("allow_unpinned", False))
+    period = check_period(raw.get("period")) if has_cron else None
+    knobs = []
+    for knob in catalog.INT_KNOBS:
+        value = check_int(knob, raw.get(knob.key, knob.default))
+        _check_applicable(knob.key, value, knob.default, knob.needs, workloads)
+        knobs.append((knob.key, value))
+    mins, maxs = dict(knobs)["min_containers"], dict(knobs)["max_containers"]
+    if maxs is not None and mins > maxs:
+        raise SpecError("min-containers", mins, f"at most --max-containers ({maxs})")
+    single_use = check_bool("single_use_containers", raw.get("single_use_containers", False))
+    _check_applicable("single_use_containers", single_use, False, catalog.SINGLE_USE, workloads)
+    web_style = check_choice("web_style", raw.get("web_style", catalog.DEFAULT_WEB_STYLE), catalog.WEB_STYLES)
+    public = check_bool("public", raw.get("public", False))
+    _check_applicable("web_style", web_style, catalog.DEFAULT_WEB_STYLE, "web", workloads)
+    _check_applicable("public", public, False, "web", workloads)
+    hf_model = check_hf_model(raw.get("hf_model"), allow_unpinned)
+    volumes = parse_volumes(raw.get("volumes", []))
+    if hf_model and any(
+        v.name == catalog.HF_CACHE_VOLUME or v.mount == catalog.HF_CACHE_MOUNT for v in volumes
+    ):
+        raise SpecError("volume", catalog.HF_CACHE_VOLUME, "a name and mount other than --hf-model's cache")
     return Spec(
         name=check_name(raw.get("project_name")),
         description=check_description(raw.get("description", defaults.description)),
         gpus=parse_gpus(raw.get("gpu", [str(g) for g in defaults.gpus])),
         workloads=workloads,
         # A schedule is only checked (and croniter only imported) when there is a cron workload.
-        cron=check_cron(raw.get("cron", defaults.cron)) if "cron" in workloads else defaults.cron,
+        cron=check_cron(raw.get("cron", defaults.cron)) if has_cron and not period else defaults.cron,
         timezone=(
             check_timezone(raw.get("timezone", defaults.timezone))
-            if "cron" in workloads
+            if has_cron and not period
             else defaults.timezone
         ),
-        volumes=parse_volumes(raw.get("volumes", [])),
+        period=period,
+        volumes=volumes,
         python=check_python(raw.get("python_version", defaults.python)),
+        web_style=web_style if "web" in workloads else catalog.DEFAULT_WEB_STYLE,
+        public=public if "web" in workloads else False,
+        knobs=tuple(knobs),
+        single_use_containers=single_use,
+        apt=parse_apt(raw.get("apt")),
+        pip=parse_pip(raw.get("pip"), allow_unpinned),
+        allow_unpinned=allow_unpinned,
+        env=parse_env(raw.get("env")),
+        base=check_choice("base", raw.get("base", catalog.DEFAULT_BASE), catalog.BASES),
+        uv_sync=check_bool("uv_sync", raw.get("uv_sync", False)),
+        secrets=parse_secrets(raw.get("secrets")),
+        hf_model=hf_model,
+        snapshot=check_bool("snapshot", raw.get("snapshot", False)),
     )

@@ -23,6 +23,14 @@ def device_report() -> dict:
     return {"gpus": gpus, "count": len(gpus)}
 
 
+def load_model():
+    """Load the model, once per container. A stand-in that returns the function doing the work.
+
+    Real code loads weights here (from the image or a Volume) and returns the model object.
+    """
+    return process
+
+
 def process(text: str) -> dict:
     """One unit of work. A stand-in for your model: a deterministic summary of the text."""
     words = text.split()
