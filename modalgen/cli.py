@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from modalgen import __version__, catalog
+from modalgen import __version__
+from modalgen.options import spec_options
 
 EXAMPLES_NEW = """
 \b
@@ -47,75 +48,26 @@ def cli(debug: bool) -> None:
     """
 
 
-def _gather_raw(
-    name: str | None,
-    answers_file: Path | None,
-    gpus: tuple[str, ...],
-    cpu_only: bool,
-    workloads: tuple[str, ...],
-    cron: str | None,
-    timezone: str | None,
-    volumes: tuple[str, ...],
-    python: str | None,
-    description: str | None,
-) -> dict[str, Any]:
+def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, Any]) -> dict[str, Any]:
     """Flags over the answers file: the raw answers before validation and the wizard."""
     from modalgen.answers_io import load_answers
+    from modalgen.options import FlagConflict, raw_from_flags
 
     raw: dict[str, Any] = load_answers(answers_file) if answers_file else {}
     raw.pop("modalgen_version", None)  # this modalgen records its own version
     raw.pop("_src_path", None)
-    if gpus and cpu_only:
-        raise UserError("gpu: --gpu and --cpu-only exclude each other; give one of them")
-    flags = {
-        "project_name": name,
-        "description": description,
-        "gpu": [] if cpu_only else (list(gpus) or None),
-        "workloads": list(workloads) or None,
-        "cron": cron,
-        "timezone": timezone,
-        "volumes": list(volumes) or None,
-        "python_version": python,
-    }
-    raw.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        raw.update(raw_from_flags(flags))
+    except FlagConflict as exc:
+        raise UserError(str(exc)) from None
+    if name is not None:
+        raw["project_name"] = name
     return raw
 
 
 @cli.command(epilog=EXAMPLES_NEW)
 @click.argument("name", required=False)
-@click.option(
-    "--gpu",
-    "gpus",
-    multiple=True,
-    metavar="TYPE[:COUNT]",
-    help="GPU type and count, e.g. H100:2. Repeat for ordered fallbacks. See `modalgen gpus`.",
-)
-@click.option("--cpu-only", is_flag=True, help="No GPU.")
-@click.option(
-    "--workload",
-    "workloads",
-    multiple=True,
-    metavar="KIND",
-    help=f"What the project runs: {', '.join(catalog.WORKLOAD_KINDS)}. Repeatable; comma lists accepted.",
-)
-@click.option(
-    "--cron", metavar="EXPR", help=f"5-field schedule of the cron workload [default: {catalog.DEFAULT_CRON}]."
-)
-@click.option("--timezone", metavar="ZONE", help="IANA time zone of the schedule [default: UTC].")
-@click.option(
-    "--volume",
-    "volumes",
-    multiple=True,
-    metavar="NAME[:MOUNT]",
-    help="A Modal Volume to mount (default mount /NAME). Repeatable.",
-)
-@click.option(
-    "--python",
-    metavar="X.Y",
-    help=f"The container's Python: {', '.join(catalog.CONTAINER_PYTHONS)} "
-    f"[default: {catalog.DEFAULT_PYTHON}].",
-)
-@click.option("--description", metavar="TEXT", help="One line that says what the project does.")
+@spec_options
 @click.option(
     "--answers-file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -135,20 +87,13 @@ def _gather_raw(
 @click.option("--no-git", is_flag=True, help="Skip `git init` and the first commit.")
 def new(
     name: str | None,
-    gpus: tuple[str, ...],
-    cpu_only: bool,
-    workloads: tuple[str, ...],
-    cron: str | None,
-    timezone: str | None,
-    volumes: tuple[str, ...],
-    python: str | None,
-    description: str | None,
     answers_file: Path | None,
     output_dir: Path,
     defaults: bool,
     dry_run: bool,
     force: bool,
     no_git: bool,
+    **flags: Any,
 ) -> None:
     """Create the Modal project NAME.
 
@@ -159,8 +104,7 @@ def new(
     from modalgen import place, report
     from modalgen.spec import parse_spec
 
-    raw = _gather_raw(name, answers_file, gpus, cpu_only, workloads, cron, timezone, volumes,
-                      python, description)  # fmt: skip
+    raw = _gather_raw(answers_file, name, flags)
     interactive = _is_interactive() and not defaults
     if interactive:
         # Flags are checked before the first question, with a stand-in for a missing name.
@@ -170,9 +114,9 @@ def new(
         from modalgen import wizard
 
         spec = parse_spec(wizard.ask_missing(raw))
-        _check_schedule_flags(spec, cron, timezone)
+        _check_schedule_flags(spec, flags)
         place.check_target(output_dir / spec.name, force=force)
-        runs = wizard.next_runs(spec.cron, spec.timezone) if "cron" in spec.workloads else None
+        runs = wizard.next_runs(spec.cron, spec.timezone) if wizard.has_cron_string(spec) else None
         if not wizard.confirm(report.summary(spec, next_runs=runs)):
             click.echo("Nothing written.")
             sys.exit(1)
@@ -180,7 +124,7 @@ def new(
         if "project_name" not in raw:
             raise UserError("name: missing; give NAME (e.g. `modalgen new my-inference`)")
         spec = parse_spec(raw)
-        _check_schedule_flags(spec, cron, timezone)
+        _check_schedule_flags(spec, flags)
         place.check_target(output_dir / spec.name, force=force)
         click.echo(f"modalgen new {spec.name}")
         click.echo(report.summary(spec))
@@ -202,10 +146,11 @@ def new(
     click.echo(_next_steps(target))
 
 
-def _check_schedule_flags(spec, cron: str | None, timezone: str | None) -> None:
-    if (cron or timezone) and "cron" not in spec.workloads:
-        flag = "--cron" if cron else "--timezone"
-        raise UserError(f"cron: {flag} needs the cron workload; add --workload cron")
+def _check_schedule_flags(spec, flags: dict[str, Any]) -> None:
+    """A schedule flag without a cron workload would do nothing: say so."""
+    for name in ("cron", "timezone", "period"):
+        if flags.get(name) and "cron" not in spec.workloads:
+            raise UserError(f"{name}: --{name} needs the cron workload; add --workload cron")
 
 
 def _next_steps(target: Path) -> str:

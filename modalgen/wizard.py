@@ -45,6 +45,10 @@ def next_runs(cron: str, timezone: str, count: int = 3) -> list[str]:
     return [it.get_next(datetime).strftime("%a %Y-%m-%d %H:%M %Z") for _ in range(count)]
 
 
+def has_cron_string(spec) -> bool:
+    return "cron" in spec.workloads and spec.period is None
+
+
 def _ask(question) -> Any:
     return question.unsafe_ask()  # raises KeyboardInterrupt instead of returning None
 
