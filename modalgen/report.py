@@ -13,6 +13,22 @@ def gpu_line(spec: Spec) -> str:
     return parts[0] + "".join(f", then {p}" for p in parts[1:])
 
 
+HOURS_PER_MONTH = 730
+
+
+def warm_functions(spec: Spec) -> list[str]:
+    """The workloads whose functions keep `min_containers` warm."""
+    return [k for k in spec.workloads if catalog.WARM in catalog.WORKLOAD_BY_KIND[k].knobs]
+
+
+def monthly_idle_cost(spec: Spec) -> float | None:
+    """What the warm pool costs per month on the first GPU choice, idle or not (None: no pool)."""
+    warm = spec.knob("min_containers") * len(warm_functions(spec))
+    if not warm or not spec.gpus:
+        return None
+    return spec.gpus[0].price_per_hour * warm * HOURS_PER_MONTH
+
+
 def summary(spec: Spec, *, next_runs: list[str] | None = None) -> str:
     rows = [
         ("name", f"{spec.name} (package {spec.package})"),
@@ -20,12 +36,40 @@ def summary(spec: Spec, *, next_runs: list[str] | None = None) -> str:
         ("gpu", gpu_line(spec)),
         ("workloads", ", ".join(spec.workloads)),
     ]
+    if "web" in spec.workloads:
+        auth = "public" if spec.public else "Modal proxy auth"
+        rows.append(("web", f"{spec.web_style} ({catalog.WEB_STYLES[spec.web_style]}), {auth}"))
     if "cron" in spec.workloads:
-        rows.append(("schedule", f"{spec.cron} ({spec.timezone})"))
+        rows.append(("schedule", f"every {spec.period}" if spec.period else f"{spec.cron} ({spec.timezone})"))
         if next_runs:
             rows.append(("next runs", "; ".join(next_runs)))
     volumes = ", ".join(f"{v.name} at {v.mount}" for v in spec.volumes) or "none"
-    rows += [("volumes", volumes), ("python", spec.python)]
+    rows.append(("volumes", volumes))
+    if spec.secrets:
+        rows.append(("secrets", ", ".join(spec.secrets)))
+    if spec.hf_model:
+        rows.append(("model", f"{spec.hf_model} (cached in the {catalog.HF_CACHE_VOLUME} Volume)"))
+    image = [spec.base, f"python {spec.python}"]
+    image += [f"apt {' '.join(spec.apt)}"] if spec.apt else []
+    image += [f"pip {' '.join(spec.pip)}"] if spec.pip else []
+    image += [f"env {', '.join(k for k, _ in spec.env)}"] if spec.env else []
+    image += ["uv sync"] if spec.uv_sync else []
+    rows.append(("image", ", ".join(image)))
+    scaling = [f"timeout {spec.knob('timeout')} s"]
+    for knob in catalog.INT_KNOBS[1:]:
+        value = spec.knob(knob.key)
+        if value != knob.default and not (knob.needs == "batched" and "batched" not in spec.workloads):
+            scaling.append(f"{knob.key} {value}")
+    if "batched" in spec.workloads:
+        scaling.append(f"batches of {spec.knob('batch_size')} within {spec.knob('batch_wait_ms')} ms")
+    if spec.single_use_containers:
+        scaling.append("single-use containers")
+    if spec.snapshot:
+        scaling.append("memory snapshots (deployed apps only)")
+    rows.append(("scaling", ", ".join(scaling)))
+    idle = monthly_idle_cost(spec)
+    if idle is not None:
+        rows.append(("warm pool", f"${idle:,.0f}/month on {spec.gpus[0]}, idle or not"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 

@@ -106,6 +106,36 @@ def ask_volumes() -> list[dict[str, str]]:
     return volumes
 
 
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _ask_list(raw: dict[str, Any], key: str, message: str, parse) -> None:
+    if key not in raw:
+        raw[key] = _split(
+            _ask(questionary.text(message, default="", validate=_validator(lambda v: parse(_split(v)))))
+        )
+
+
+def _ask_int(raw: dict[str, Any], knob: catalog.IntKnob) -> None:
+    if knob.key in raw:
+        return
+    default = "" if knob.default is None else str(knob.default)
+    hint = "" if knob.default is not None else " (empty: Modal's default)"
+    answer = _ask(
+        questionary.text(
+            f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high}){hint}",
+            default=default,
+            validate=_validator(lambda v, k=knob: spec.check_int(k, v or None if k.default is None else v)),
+        )
+    )
+    raw[knob.key] = (int(answer) if answer else None) if knob.default is None else int(answer)
+
+
+def _applies(knob: str, workloads: tuple[str, ...]) -> bool:
+    return any(knob == k or knob in catalog.WORKLOAD_BY_KIND[k].knobs for k in workloads)
+
+
 def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
     """Ask for every answer missing from `given`; return the completed raw answers."""
     raw = dict(given)
@@ -127,40 +157,137 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
                 "Workloads (space to select, enter to confirm)",
                 choices=[
                     questionary.Choice(
-                        f"{w.kind:<6} {w.summary}", value=w.kind, checked=w.kind in catalog.DEFAULT_WORKLOADS
+                        f"{w.kind:<8} {w.summary}",
+                        value=w.kind,
+                        checked=w.kind in catalog.DEFAULT_WORKLOADS,
                     )
                     for w in catalog.WORKLOADS
                 ],
                 validate=lambda picked: bool(picked) or "choose at least one workload",
             )
         )
-    if "cron" in spec.parse_workloads(raw["workloads"]):
-        if "cron" not in raw:
-            raw["cron"] = _ask(
-                questionary.text(
-                    "Cron schedule (minute hour day month weekday)",
-                    default=catalog.DEFAULT_CRON,
-                    validate=_validator(spec.check_cron),
+    workloads = spec.parse_workloads(raw["workloads"])
+    if "web" in workloads:
+        if "web_style" not in raw:
+            raw["web_style"] = _ask(
+                questionary.select(
+                    "How is the endpoint served",
+                    choices=[
+                        questionary.Choice(f"{k:<8} {v}", value=k) for k, v in catalog.WEB_STYLES.items()
+                    ],
+                    default=catalog.DEFAULT_WEB_STYLE,
                 )
             )
-        if "timezone" not in raw:
-            raw["timezone"] = _ask(
-                questionary.text(
-                    "Time zone of the schedule",
-                    default=catalog.DEFAULT_TIMEZONE,
-                    validate=_validator(spec.check_timezone),
-                )
+        if "public" not in raw:
+            raw["public"] = not _ask(
+                questionary.confirm("Require Modal proxy auth on the endpoint?", default=True)
             )
-        print("  next runs: " + "; ".join(next_runs(raw["cron"], raw["timezone"])))
+    if "cron" in workloads:
+        _ask_schedule(raw)
+    if "batched" in workloads:
+        for key in ("batch_size", "batch_wait_ms"):
+            _ask_int(raw, catalog.INT_KNOB_BY_KEY[key])
     if "volumes" not in raw:
         raw["volumes"] = ask_volumes()
+    _ask_list(
+        raw, "secrets", "Modal Secrets the functions receive (names, comma-separated)", spec.parse_secrets
+    )
+    if "hf_model" not in raw:
+        model = _ask(
+            questionary.text(
+                "Hugging Face model, REPO@REVISION (empty for none)",
+                default="",
+                validate=_validator(
+                    lambda v: spec.check_hf_model(v or None, bool(raw.get("allow_unpinned")))
+                ),
+            )
+        )
+        raw["hf_model"] = model or None
     if "python_version" not in raw:
         raw["python_version"] = _ask(
             questionary.select(
-                "Container Python", choices=list(catalog.CONTAINER_PYTHONS), default=catalog.DEFAULT_PYTHON
+                "Container Python",
+                choices=list(catalog.CONTAINER_PYTHONS),
+                default=catalog.DEFAULT_PYTHON,
             )
         )
+    advanced = [k.key for k in catalog.INT_KNOBS] + ["apt", "pip", "env", "base", "uv_sync", "snapshot"]
+    if any(key not in raw for key in advanced) and _ask(
+        questionary.confirm("Tune scaling, image and start-up options?", default=False)
+    ):
+        _ask_advanced(raw, workloads)
     return raw
+
+
+def _ask_schedule(raw: dict[str, Any]) -> None:
+    if "cron" not in raw and "period" not in raw:
+        kind = _ask(
+            questionary.select(
+                "Schedule by",
+                choices=[
+                    questionary.Choice("a cron expression (at set times)", value="cron"),
+                    questionary.Choice("a period (every 30m, 6h, 1d ...)", value="period"),
+                ],
+            )
+        )
+        if kind == "period":
+            raw["period"] = _ask(
+                questionary.text("Every", default="1d", validate=_validator(spec.check_period))
+            )
+            return
+    if raw.get("period"):
+        return
+    if "cron" not in raw:
+        raw["cron"] = _ask(
+            questionary.text(
+                "Cron schedule (minute hour day month weekday)",
+                default=catalog.DEFAULT_CRON,
+                validate=_validator(spec.check_cron),
+            )
+        )
+    if "timezone" not in raw:
+        raw["timezone"] = _ask(
+            questionary.text(
+                "Time zone of the schedule",
+                default=catalog.DEFAULT_TIMEZONE,
+                validate=_validator(spec.check_timezone),
+            )
+        )
+    print("  next runs: " + "; ".join(next_runs(raw["cron"], raw["timezone"])))
+
+
+def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...]) -> None:
+    for knob in catalog.INT_KNOBS:
+        if knob.needs is None or (knob.needs != "batched" and _applies(knob.needs, workloads)):
+            _ask_int(raw, knob)
+    if "single_use_containers" not in raw and _applies(catalog.SINGLE_USE, workloads):
+        raw["single_use_containers"] = _ask(
+            questionary.confirm("A fresh container for every input (jobs)?", default=False)
+        )
+    if "base" not in raw:
+        raw["base"] = _ask(
+            questionary.select(
+                "Image base",
+                choices=[questionary.Choice(f"{k:<12} {v}", value=k) for k, v in catalog.BASES.items()],
+                default=catalog.DEFAULT_BASE,
+            )
+        )
+    _ask_list(raw, "apt", "Debian packages (comma-separated)", spec.parse_apt)
+    _ask_list(
+        raw,
+        "pip",
+        "Python packages, pinned NAME==VERSION (comma-separated)",
+        lambda v: spec.parse_pip(v, bool(raw.get("allow_unpinned"))),
+    )
+    _ask_list(raw, "env", "Environment variables KEY=VALUE (comma-separated)", spec.parse_env)
+    if "uv_sync" not in raw:
+        raw["uv_sync"] = _ask(
+            questionary.confirm("Install this project's uv.lock into the image?", default=False)
+        )
+    if "snapshot" not in raw:
+        raw["snapshot"] = _ask(
+            questionary.confirm("Memory snapshots for faster cold starts (deployed apps)?", default=False)
+        )
 
 
 def confirm(summary: str) -> bool:

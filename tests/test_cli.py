@@ -38,7 +38,7 @@ def test_new_with_defaults_outside_a_terminal(tmp_path):
     assert result.returncode == 0, result.stderr
     project = tmp_path / "my-inference"
     # The summary of all answers is printed, then the next steps.
-    for line in ("gpu          L4 ($0.80/hr)", "workloads    batch", "python       3.12"):
+    for line in ("gpu          L4 ($0.80/hr)", "workloads    batch", "image        debian-slim, python 3.12"):
         assert line in result.stdout
     assert "make test" in result.stdout and f"cd {Path('my-inference')}" in result.stdout
     answers = yaml.safe_load((project / ".modalgen-answers.yml").read_text())
@@ -89,6 +89,30 @@ def test_flags_shape_the_project(tmp_path):
     )
     assert not (project / ".git").exists()
     assert check_settings(project) == 4
+
+
+def test_every_pattern_flag(tmp_path):
+    sha = "b" * 40
+    result = run(
+        [
+            "new", "patterns", "--workload", "service,batched,spawn,web,cron", "--web", "fastapi", "--public",
+            "--period", "30m", "--timeout", "1800", "--min-containers", "1", "--max-containers", "8",
+            "--buffer-containers", "1", "--scaledown-window", "300", "--retries", "3", "--max-inputs", "16",
+            "--batch-size", "64", "--batch-wait-ms", "250", "--single-use-containers", "--apt", "ffmpeg",
+            "--pip", "torch==2.8.0", "--pip", "numpy>=2", "--allow-unpinned", "--env", "MODE=fast",
+            "--env", "QUOTE=it's \"here\"", "--base", "cuda", "--uv-sync", "--secret", "openai",
+            "--hf-model", f"org/model@{sha}", "--snapshot", "--gpu", "L40S:2", "--no-git",
+        ],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "$8,541/month on L40S:2" in result.stdout  # $3.90/hr x 1 warm x 3 serving kinds x 730 h
+    project = tmp_path / "patterns"
+    answers = yaml.safe_load((project / ".modalgen-answers.yml").read_text())
+    assert answers["env"] == {"MODE": "fast", "QUOTE": 'it\'s "here"'}
+    assert answers["hf_model"] == f"org/model@{sha}" and answers["period"] == "30m"
+    check_text(project)
+    assert check_settings(project) == 7  # core, weights and five workloads
 
 
 def test_cpu_only(tmp_path):
@@ -169,6 +193,47 @@ BAD_INPUTS = [
     (["new", "x" * 41], "name", "x" * 41),
     (["new", "x", "--description", "two\nlines"], "description", "two\nlines"),
     (["new"], "name", "missing"),
+    (["new", "x", "--web", "flask", "--workload", "web"], "web-style", "flask"),
+    (["new", "x", "--web", "wsgi"], "web-style", "wsgi"),
+    (["new", "x", "--public"], "public", "True"),
+    (["new", "x", "--workload", "cron", "--period", "5x"], "period", "5x"),
+    (["new", "x", "--workload", "cron", "--period", "0h"], "period", "0h"),
+    (["new", "x", "--period", "6h"], "period", "--period"),
+    (["new", "x", "--workload", "cron", "--period", "6h", "--cron", "0 6 * * *"], "period", "--cron"),
+    (["new", "x", "--timeout", "0"], "timeout", "0"),
+    (["new", "x", "--timeout", "90000"], "timeout", "90000"),
+    (["new", "x", "--timeout", "ten"], "timeout", "ten"),
+    (["new", "x", "--min-containers", "1"], "min-containers", "1"),
+    (
+        ["new", "x", "--workload", "web", "--min-containers", "5", "--max-containers", "2"],
+        "min-containers",
+        "5",
+    ),
+    (["new", "x", "--max-containers", "0"], "max-containers", "0"),
+    (["new", "x", "--retries", "11"], "retries", "11"),
+    (["new", "x", "--workload", "web", "--retries", "2"], "retries", "2"),
+    (["new", "x", "--workload", "web", "--max-inputs", "0"], "max-inputs", "0"),
+    (["new", "x", "--workload", "batched", "--batch-size", "1001"], "batch-size", "1001"),
+    (["new", "x", "--batch-size", "8"], "batch-size", "8"),
+    (["new", "x", "--workload", "batched", "--batch-wait-ms", "600001"], "batch-wait-ms", "600001"),
+    (["new", "x", "--workload", "web", "--scaledown-window", "1"], "scaledown-window", "1"),
+    (["new", "x", "--workload", "web", "--single-use-containers"], "single-use-containers", "True"),
+    (["new", "x", "--pip", "torch"], "pip", "torch"),
+    (["new", "x", "--pip", "torch==2.8.0; rm -rf /"], "pip", "torch==2.8.0; rm -rf /"),
+    (["new", "x", "--apt", "Bad Pkg"], "apt", "Bad Pkg"),
+    (["new", "x", "--env", "NOEQUALS"], "env", "NOEQUALS"),
+    (["new", "x", "--env", "1X=y"], "env", "1X"),
+    (["new", "x", "--env", "A=two\nlines"], "env", "two\nlines"),
+    (["new", "x", "--base", "alpine"], "base", "alpine"),
+    (["new", "x", "--secret", "bad name"], "secret", "bad name"),
+    (["new", "x", "--hf-model", "org/model"], "hf-model", "org/model"),
+    (["new", "x", "--hf-model", "org/model@main"], "hf-model", "org/model@main"),
+    (["new", "x", "--hf-model", "not-a-repo@" + "a" * 40], "hf-model", "not-a-repo"),
+    (
+        ["new", "x", "--hf-model", "o/m@" + "a" * 40, "--volume", "huggingface-cache"],
+        "volume",
+        "huggingface-cache",
+    ),
     (["new", "x", "--bogus"], "--bogus", "--bogus"),
     (["gpus", "--gpu", "Z9"], "gpu", "Z9"),
 ]

@@ -31,6 +31,30 @@ REPRESENTATIVE = {
         "volumes": [{"name": "out"}],
         "cron": "*/5 * * * *",
     },
+    "stateful": {
+        "gpu": ["L40S:2", "A10G"],
+        "workloads": ["service", "batched", "spawn", "web"],
+        "web_style": "fastapi",
+        "public": True,
+        "secrets": ["openai"],
+        "hf_model": "org/model@" + "c" * 40,
+        "snapshot": True,
+        "min_containers": 1,
+        "max_inputs": 8,
+        "retries": 2,
+        "env": {"QUOTE": 'it\'s "here"'},
+        "pip": ["numpy==2.3.4"],
+    },
+    "flask-period": {
+        "gpu": [],
+        "workloads": ["web", "cron", "batch"],
+        "web_style": "wsgi",
+        "period": "6h",
+        "volumes": [{"name": "data"}],
+        "single_use_containers": True,
+        "base": "cuda",
+        "apt": ["ffmpeg"],
+    },
 }
 
 
@@ -43,6 +67,10 @@ def test_generated_make_lint_and_test(tmp_path, name):
     env["MODAL_CONFIG_PATH"] = str(tmp_path / "no-modal-config.toml")  # offline: no token anywhere
     env.pop("MODAL_TOKEN_ID", None)
     env.pop("MODAL_TOKEN_SECRET", None)
+    dry = subprocess.run(
+        ["make", "-n", "run", "deploy", "smoke"], cwd=project, capture_output=True, text=True
+    )
+    assert dry.returncode == 0 and "modal deploy" in dry.stdout, dry.stderr  # the Makefile parses
     for target in ("lint", "test"):
         result = subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True)
         assert result.returncode == 0, f"make {target}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ import yaml
 
 from modalgen import __version__, catalog
 from modalgen.render import answers_for, render, template_dir
-from modalgen.spec import parse_spec, volume_identifier
+from modalgen.spec import ANSWER_KEYS, parse_spec, volume_identifier
 from tests.generated import check_settings
 
 COPIER_YML = yaml.safe_load((template_dir() / "copier.yml").read_text())
@@ -30,6 +31,34 @@ def test_choices_and_defaults_match_the_catalog():
     assert COPIER_YML["description"]["default"] == catalog.DEFAULT_DESCRIPTION
     assert COPIER_YML["gpu_prices"]["default"] == {g.name: g.price_per_hour for g in catalog.GPUS}
     assert COPIER_YML["modalgen_version"]["default"] == __version__
+    assert COPIER_YML["web_style"]["choices"] == list(catalog.WEB_STYLES)
+    assert COPIER_YML["web_style"]["default"] == catalog.DEFAULT_WEB_STYLE
+    assert COPIER_YML["base"]["choices"] == list(catalog.BASES)
+    assert COPIER_YML["base"]["default"] == catalog.DEFAULT_BASE
+    for knob in catalog.INT_KNOBS:
+        assert COPIER_YML[knob.key]["default"] == knob.default, knob.key
+    # Every answer modalgen records is a question of the template, and nothing else is.
+    questions = {k for k, v in COPIER_YML.items() if not k.startswith("_") and v.get("when") is not False}
+    assert questions == set(ANSWER_KEYS) | {"modalgen_version"}
+
+
+def _knob_tables() -> list[dict[str, set[str]]]:
+    """The KNOBS tables the template repeats (macros and the generated conftest)."""
+    tables = []
+    for rel in ("macros.jinja", "template/tests/conftest.py.jinja"):
+        text = (template_dir() / rel).read_text()
+        body = re.search(r"KNOBS = (\{.*?\n\})", text, re.S).group(1)
+        table = ast.literal_eval(body.replace("set()", "[]"))
+        tables.append({kind: set(knobs) for kind, knobs in table.items()})
+    return tables
+
+
+def test_knob_tables_match_the_catalog():
+    names = {catalog.WARM: "warm", catalog.CONCURRENT: "concurrent", catalog.RETRIES: "retries",
+             catalog.SINGLE_USE: "single_use"}  # fmt: skip
+    expected = {w.kind: {names[k] for k in w.knobs} for w in catalog.WORKLOADS} | {"core": set()}
+    for table in _knob_tables():
+        assert table == expected
 
 
 def test_modal_pin_is_the_installed_minor():

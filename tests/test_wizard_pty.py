@@ -12,13 +12,17 @@ import yaml
 DOWN, UP, SPACE, ENTER, CTRL_C = "\x1b[B", "\x1b[A", " ", "\r", "\x03"
 
 
+DEFAULT_PROMPTS = ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume", "Secrets",
+                   "Hugging Face", "Container Python", "Tune scaling", "Create the project")  # fmt: skip
+
+
 def spawn(args: list[str], cwd: Path, *, columns: int = 120) -> pexpect.spawn:
     child = pexpect.spawn(
         sys.executable,
         ["-m", "modalgen", *args],
         cwd=str(cwd),
         encoding="utf-8",
-        timeout=30,
+        timeout=15,
         dimensions=(40, columns),
         # pexpect is no real terminal: it never answers prompt_toolkit's cursor-position queries.
         env={
@@ -47,8 +51,7 @@ def finish(child: pexpect.spawn) -> int:
 @pytest.mark.parametrize("columns", [120, 40])
 def test_all_defaults_with_enter(tmp_path, columns):
     child = spawn(["new", "wiz", "--no-git"], tmp_path, columns=columns)
-    for prompt in ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume",
-                   "Container Python", "Create the project"):  # fmt: skip
+    for prompt in DEFAULT_PROMPTS:
         answer(child, prompt, ENTER)
     assert finish(child) == 0
     answers = yaml.safe_load((tmp_path / "wiz/.modalgen-answers.yml").read_text())
@@ -70,7 +73,10 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     answer(child, "Fallback GPU type", DOWN * 5, ENTER)  # A100-80GB: the cursor starts on T4
     answer(child, "How many A100-80GB", "\b2", ENTER)
     answer(child, "fallback", ENTER)
-    answer(child, "Workloads", DOWN * 2, SPACE, DOWN, SPACE, ENTER)  # batch (default), web, cron
+    answer(child, "Workloads", DOWN * 2, SPACE, DOWN, SPACE, DOWN, SPACE, ENTER)  # batch, web, cron, service
+    answer(child, "How is the endpoint served", DOWN * 2, ENTER)  # wsgi
+    answer(child, "proxy auth", "n")
+    answer(child, "Schedule by", ENTER)  # cron
     answer(child, "Cron schedule", ENTER)
     answer(child, "Time zone", "\b\b\bEurope/Berlin", ENTER)
     child.expect("next runs")
@@ -78,23 +84,51 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     answer(child, "Volume name", "model-cache", ENTER)
     answer(child, "Mount path", "\b" * 20 + "/models", ENTER)
     answer(child, "Another Volume", ENTER)
+    answer(child, "Secrets", "openai, hf-token", ENTER)
+    answer(child, "Hugging Face", "org/model@" + "a" * 40, ENTER)
     answer(child, "Container Python", DOWN, ENTER)  # 3.13
+    answer(child, "Tune scaling", "y")
+    answer(child, "Seconds one input", "\b\b\b1200", ENTER)
+    answer(child, "Containers kept warm", "\b1", ENTER)
+    answer(child, "Cap on containers", "4", ENTER)
+    answer(child, "Extra warm containers", ENTER)
+    answer(child, "Seconds an idle container", ENTER)
+    answer(child, "Retries", "\b2", ENTER)
+    answer(child, "Inputs one container", "12", ENTER)
+    answer(child, "fresh container", ENTER)
+    answer(child, "Image base", DOWN, ENTER)  # cuda
+    answer(child, "Debian packages", "ffmpeg", ENTER)
+    answer(child, "Python packages", "torch==2.8.0", ENTER)
+    answer(child, "Environment variables", "MODE=fast", ENTER)
+    answer(child, "uv.lock", ENTER)
+    answer(child, "Memory snapshots", "y")
     child.expect("H100:2")
+    child.expect("warm pool")
     answer(child, "Create the project", ENTER)
     assert finish(child) == 0
     answers = yaml.safe_load((tmp_path / "full-wiz/.modalgen-answers.yml").read_text())
     assert answers["gpu"] == ["H100:2", "A100-80GB:2"]
-    assert answers["workloads"] == ["batch", "web", "cron"]
+    assert answers["workloads"] == ["batch", "web", "cron", "service"]
+    assert (answers["web_style"], answers["public"]) == ("wsgi", True)
     assert answers["timezone"] == "Europe/Berlin" and answers["cron"] == "0 6 * * *"
     assert answers["volumes"] == [{"name": "model-cache", "mount": "/models"}]
+    assert answers["secrets"] == ["openai", "hf-token"] and answers["hf_model"] == "org/model@" + "a" * 40
     assert answers["python_version"] == "3.13"
+    assert (answers["timeout"], answers["min_containers"], answers["max_containers"]) == (1200, 1, 4)
+    assert (answers["retries"], answers["max_inputs"], answers["base"]) == (2, 12, "cuda")
+    assert (answers["apt"], answers["pip"], answers["env"]) == (
+        ["ffmpeg"],
+        ["torch==2.8.0"],
+        {"MODE": "fast"},
+    )
+    assert answers["snapshot"] is True and answers["uv_sync"] is False
 
 
 def test_flags_are_not_asked_again(tmp_path):
     child = spawn(["new", "flagged", "--gpu", "T4", "--workload", "map", "--python", "3.11",
                    "--description", "d", "--no-git"], tmp_path)  # fmt: skip
-    answer(child, "Mount a Volume", ENTER)
-    answer(child, "Create the project", ENTER)
+    for prompt in ("Mount a Volume", "Secrets", "Hugging Face", "Tune scaling", "Create the project"):
+        answer(child, prompt, ENTER)
     assert finish(child) == 0
     assert (tmp_path / "flagged/flagged/fanout.py").is_file()
 
@@ -102,8 +136,7 @@ def test_flags_are_not_asked_again(tmp_path):
 @pytest.mark.parametrize("stop_at", ["Description", "GPU type", "Workloads", "Create the project"])
 def test_ctrl_c_at_a_prompt_exits_130_and_writes_nothing(tmp_path, stop_at):
     child = spawn(["new", "stopped", "--no-git"], tmp_path)
-    for prompt in ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume",
-                   "Container Python", "Create the project"):  # fmt: skip
+    for prompt in DEFAULT_PROMPTS:
         child.expect(prompt)
         if prompt == stop_at:
             child.send(CTRL_C)
@@ -119,7 +152,8 @@ def test_declining_the_summary_writes_nothing(tmp_path):
     assert finish(child) == 0
     child = spawn(["new", "declined2", "--gpu", "T4", "--workload", "batch", "--python", "3.12",
                    "--description", "d", "--no-git"], tmp_path)  # fmt: skip
-    answer(child, "Mount a Volume", ENTER)
+    for prompt in ("Mount a Volume", "Secrets", "Hugging Face", "Tune scaling"):
+        answer(child, prompt, ENTER)
     answer(child, "Create the project", "n")
     assert finish(child) == 1
     assert not (tmp_path / "declined2").exists()
