@@ -8,16 +8,17 @@ commands that need them, so `--help` and input errors stay fast.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from modalgen import __version__
 from modalgen.options import spec_options
+
+if TYPE_CHECKING:  # pathlib and signal load with the commands that use them: `--help` stays fast
+    from pathlib import Path
 
 EXAMPLES_NEW = """
 \b
@@ -70,14 +71,14 @@ def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, An
 @spec_options
 @click.option(
     "--answers-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(dir_okay=False),
     metavar="FILE",
     help="YAML with the keys of .modalgen-answers.yml; flags override it.",
 )
 @click.option(
     "--output-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
+    type=click.Path(file_okay=False),
+    default=".",
     show_default=True,
     help="Where the folder NAME is created.",
 )
@@ -87,8 +88,8 @@ def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, An
 @click.option("--no-git", is_flag=True, help="Skip `git init` and the first commit.")
 def new(
     name: str | None,
-    answers_file: Path | None,
-    output_dir: Path,
+    answers_file: str | None,
+    output_dir: str,
     defaults: bool,
     dry_run: bool,
     force: bool,
@@ -101,10 +102,14 @@ def new(
     terminal, or --defaults) nothing is asked: missing answers take their defaults. Every answer is
     checked before anything is written; the project is rendered aside and moved into place whole.
     """
+    from pathlib import Path
+
     from modalgen import place, report
     from modalgen.spec import parse_spec
 
-    raw = _gather_raw(answers_file, name, flags)
+    _exit_cleanly_on_sigterm()
+    raw = _gather_raw(Path(answers_file) if answers_file else None, name, flags)
+    output_dir = Path(output_dir)
     interactive = _is_interactive() and not defaults
     if interactive:
         # Flags are checked before the first question, with a stand-in for a missing name.
@@ -194,6 +199,16 @@ def gpus(gpu: str | None, hours: float) -> None:
     click.echo(f"{choice.price_per_hour * hours:.2f}")
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the same cleanup runs (staging folders removed, exit 130)."""
+    import signal
+
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
@@ -202,10 +217,6 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
 
-    def on_sigterm(signum, frame):  # run the same cleanup as Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
     if os.environ.get("NO_COLOR"):
         os.environ.setdefault("PROMPT_TOOLKIT_COLOR_DEPTH", "DEPTH_1_BIT")
     try:
