@@ -151,6 +151,117 @@ def new(
     click.echo(_next_steps(target))
 
 
+EXAMPLES_ADD = """
+\b
+Examples:
+  modalgen add cron --cron "0 6 * * *" --timezone Europe/Berlin
+  modalgen add web --web wsgi --public
+  modalgen add volume model-cache:/models
+  modalgen add secret openai --project ../my-inference
+  modalgen add service --dry-run                 # print the diff, write nothing
+"""
+
+
+@cli.command(epilog=EXAMPLES_ADD)
+@click.argument("kind", metavar="KIND")
+@click.argument("value", required=False, metavar="[NAME[:MOUNT]]")
+@spec_options
+@click.option("--project", default=".", type=click.Path(file_okay=False), help="The project to grow.")
+@click.option("--dry-run", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+@click.option("-y", "--defaults", is_flag=True, help="Ask nothing: answers not given take their defaults.")
+def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: bool, **flags: Any) -> None:
+    """Grow a modalgen project by one component, keeping every line you wrote.
+
+    KIND is a workload (batch, map, web, cron, service, batched, spawn), `volume NAME[:MOUNT]` or
+    `secret NAME`; options are those of `modalgen new`. The project is rendered as it was made and
+    as it will be; files you never touched are replaced, files you edited get a 3-way merge, files
+    you deleted stay deleted. Overlapping edits get conflict markers, listed, with exit code 1.
+    `.modalgen-answers.yml` is rewritten last. A dirty git tree is warned about, never touched.
+    """
+    from pathlib import Path
+
+    from modalgen import grow
+    from modalgen.options import FlagConflict, raw_from_flags
+    from modalgen.spec import parse_spec
+
+    _exit_cleanly_on_sigterm()
+    if kind not in grow.ADDABLE:
+        raise UserError(f"kind: {kind!r} is not allowed; one of {', '.join(grow.ADDABLE)}")
+    proj = grow.open_project(Path(project))
+    try:
+        flag_raw = raw_from_flags(flags)
+    except FlagConflict as exc:
+        raise UserError(str(exc)) from None
+    raw = grow.with_addition(proj.answers, kind, value, flag_raw)
+    if _is_interactive() and not defaults:
+        from modalgen import wizard
+
+        raw = wizard.ask_missing(raw)
+    new_spec = parse_spec(raw)
+    _check_schedule_flags(new_spec, flags)
+    old_spec = proj.spec
+    if new_spec.to_answers() == old_spec.to_answers():
+        click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
+        return
+    _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
+
+
+@cli.command()
+@click.option("--project", default=".", type=click.Path(file_okay=False), help="The project to update.")
+@click.option("--dry-run", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+def update(project: str, dry_run: bool) -> None:
+    """Bring a project to this modalgen's template, with the same answers, keeping your edits.
+
+    The same 3-way merge as `modalgen add`: conflicts are marked inline and listed (exit 1), and the
+    new modalgen version is recorded last.
+
+    \b
+    Examples:
+      modalgen update --dry-run      # the diff, nothing written
+      modalgen update --project ../my-inference
+    """
+    from pathlib import Path
+
+    from modalgen import grow
+
+    _exit_cleanly_on_sigterm()
+    proj = grow.open_project(Path(project))
+    if proj.version == __version__:
+        click.echo(f"{proj.root} is at modalgen {__version__} already: nothing to update.")
+        return
+    _grow(proj, proj.spec, f"update {proj.version} -> {__version__}", dry_run)
+
+
+def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
+    from modalgen import grow, merge, report
+
+    if grow.git_is_dirty(proj.root):
+        click.echo(
+            f"modalgen: warning: {proj.root} has uncommitted changes; commit first to review this change "
+            "on its own (nothing is committed, stashed or reset for you)",
+            err=True,
+        )
+    plan = grow.plan_growth(proj, new_spec)
+    if dry_run:
+        click.echo(merge.unified_diff(plan, proj.root), nl=False)
+        click.echo(f"modalgen {what} (dry run: nothing written):")
+        click.echo(report.growth(plan))
+        if plan.conflicts:
+            sys.exit(1)
+        return
+    merge.apply(plan, proj.root)
+    click.echo(f"modalgen {what}:")
+    click.echo(report.growth(plan))
+    if plan.conflicts:
+        click.echo(
+            f"Conflicts in {len(plan.conflicts)} file(s): resolve the lines between "
+            f"'{merge.MARKERS[0]}' and '{merge.MARKERS[2]}', then run `make test`.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo("Next: review the change (git diff), then `make test`.")
+
+
 def _check_schedule_flags(spec, flags: dict[str, Any]) -> None:
     """A schedule flag without a cron workload would do nothing: say so."""
     for name in ("cron", "timezone", "period"):
@@ -224,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         return result if isinstance(result, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:  # a command's own exit code (1: conflicts, declined)
+        return exc.code if isinstance(exc.code, int) else 1
     except click.exceptions.Abort:
         click.echo("modalgen: interrupted; nothing was written", err=True)
         return 130

@@ -24,43 +24,64 @@ def template_dir() -> Path:
     raise FileNotFoundError("modalgen's project template is missing from this installation")
 
 
-def answers_for(spec: Spec) -> dict[str, Any]:
-    return {**spec.to_answers(), "modalgen_version": __version__}
+def answers_for(spec: Spec, version: str = __version__) -> dict[str, Any]:
+    return {**spec.to_answers(), "modalgen_version": version}
+
+
+def release_template(version: str) -> Path | None:
+    """The template as modalgen `version` shipped it: the current one, or a bundled earlier release.
+
+    Every released template ships in the wheel under `templates/releases/<version>/` (they are
+    small), so that `modalgen add` and `modalgen update` can render a project exactly as it was
+    made, the base of their 3-way merge.
+    """
+    if version == __version__:
+        return template_dir()
+    candidate = template_dir().parent / "releases" / version / catalog.TEMPLATE_NAME
+    return candidate if (candidate / "copier.yml").is_file() else None
 
 
 @contextmanager
-def _no_git_index_sync() -> Iterator[None]:
-    """Skip copier's per-file `git config` probe while rendering into a fresh staging folder.
+def _no_git_probes() -> Iterator[None]:
+    """Spare copier's git subprocesses, which can only find "no git" for modalgen's renders.
 
-    copier runs `git config core.fileMode` once per rendered file, to mirror executable bits into
-    the destination's git index. No index tracks a brand-new staging folder, so the probe is always
-    a no-op there, yet its 15-odd subprocesses cost about a fifth of a render. Restored afterwards;
-    a copier without the hook (another major version) is left alone.
+    copier asks git whether the template is a repository or a bundle (three subprocesses: the
+    bundled template is a plain folder, so the answer is always no), and runs `git config
+    core.fileMode` once per rendered file to mirror executable bits into the destination's git
+    index (the staging folder is new, so no index tracks it). Together they cost about a quarter
+    of a render. copier then does exactly what it does for a plain folder when git is missing.
+    Restored afterwards; a copier without these hooks (another major version) is left alone.
     """
     import copier._main as copier_main
+    import copier._template as copier_template
 
-    original = getattr(copier_main, "is_git_available", None)
-    if original is None:
-        yield
-        return
-    copier_main.is_git_available = lambda: False
+    patched = [m for m in (copier_main, copier_template) if hasattr(m, "is_git_available")]
+    originals = [m.is_git_available for m in patched]
+    for module in patched:
+        module.is_git_available = lambda: False
     try:
         yield
     finally:
-        copier_main.is_git_available = original
+        for module, original in zip(patched, originals, strict=True):
+            module.is_git_available = original
 
 
-def render(spec: Spec, destination: Path) -> Path:
-    """Render the project for `spec` into `destination` (which must not exist yet)."""
+def render(
+    spec: Spec, destination: Path, *, template: Path | None = None, version: str = __version__
+) -> Path:
+    """Render the project for `spec` into `destination` (which must not exist yet).
+
+    `template` and `version` render it as an earlier modalgen did (see `release_template`).
+    """
     import copier
 
     # An empty settings file: the user's own copier defaults must not change what modalgen writes.
     os.environ.setdefault("COPIER_SETTINGS_PATH", os.devnull)
-    with _no_git_index_sync():
+    with _no_git_probes():
         copier.run_copy(
-            str(template_dir()),
+            str(template or template_dir()),
             str(destination),
-            data=answers_for(spec),
+            data=answers_for(spec, version),
             defaults=True,
             overwrite=False,
             quiet=True,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modalgen import catalog
 from modalgen.spec import Spec
+
+if TYPE_CHECKING:
+    from modalgen.merge import Plan
 
 
 def gpu_line(spec: Spec) -> str:
@@ -82,4 +87,23 @@ def gpu_table() -> str:
         lines.append(
             f"{g.name:<10} {g.vram_gb:>3} GB {g.price_per_hour:>6.2f} {g.max_count:>4}  {g.best_for}{aliases}"
         )
+    return "\n".join(lines)
+
+
+def growth(plan: Plan) -> str:
+    """What a merge did (or would do), file by file."""
+    groups = [
+        ("created", plan.created),
+        ("replaced", plan.replaced),
+        ("merged", plan.merged),
+        ("conflict", plan.conflicts),
+        ("deleted", plan.deletes),
+        ("kept", plan.kept_edited),
+        ("skipped", plan.deleted_by_user),
+    ]
+    lines = [f"  {label:<9} {rel}" for label, files in groups for rel in files]
+    if plan.deleted_by_user:
+        lines.append("  (skipped: you deleted these files; the template changed them, they stay deleted)")
+    if plan.kept_edited:
+        lines.append("  (kept: the template no longer has these files, but you edited them)")
     return "\n".join(lines)

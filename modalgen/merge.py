@@ -1,0 +1,157 @@
+"""Merge a fresh render into an existing project, file by file, without losing a line.
+
+Three trees: `base` (the template rendered with the project's recorded answers, as it was made),
+`theirs` (rendered with the new answers or the new template) and the project itself (`ours`, with
+the user's edits). Per file:
+
+- unchanged between base and theirs: left alone, whatever the user did to it;
+- new in theirs: created (merged against an empty base if the user made a file there already);
+- the user never touched it (ours == base): replaced by theirs;
+- the user deleted it: reported, not re-created;
+- the user edited it: a 3-way merge (merge3); overlapping changes get inline conflict markers.
+- gone from theirs: deleted if untouched, kept (and reported) if the user edited it.
+
+Everything is computed in memory first; `apply` then writes each file whole (temp file + rename),
+the answers file last, so that an interruption never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from modalgen.catalog import ANSWERS_FILE
+
+MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
+
+
+@dataclass
+class Plan:
+    writes: dict[str, str] = field(default_factory=dict)  # path -> new content
+    deletes: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    deleted_by_user: list[str] = field(default_factory=list)  # the template changed them: not re-created
+    kept_edited: list[str] = field(default_factory=list)  # the template dropped them; edited, so kept
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.writes or self.deletes)
+
+
+def read_tree(root: Path) -> dict[str, str]:
+    files = {}
+    for path in root.rglob("*"):
+        if path.is_file() and ".git" not in path.relative_to(root).parts:
+            files[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
+    return files
+
+
+def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
+    """3-way merge of one file; returns (text, had_conflicts). Conflicts are marked inline."""
+    import merge3
+
+    m = merge3.Merge3(
+        base.splitlines(keepends=True), ours.splitlines(keepends=True), theirs.splitlines(keepends=True)
+    )
+    lines = list(
+        m.merge_lines(
+            name_a="your version", name_b="modalgen", start_marker="<<<<<<<", mid_marker="=======",
+            end_marker=">>>>>>>",
+        )
+    )  # fmt: skip
+    conflicted = any(region[0] == "conflict" for region in m.merge_regions())
+    return "".join(lines), conflicted
+
+
+def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> Plan:
+    plan = Plan()
+    for rel in sorted(set(base) | set(theirs)):
+        if rel == ANSWERS_FILE:
+            continue  # written last by apply, from theirs
+        target = project / rel
+        ours = target.read_text(encoding="utf-8") if target.is_file() else None
+        old, new = base.get(rel), theirs.get(rel)
+        if old == new:
+            continue
+        if new is None:  # the template no longer has this file
+            if ours is None:
+                continue
+            if ours == old:
+                plan.deletes.append(rel)
+            else:
+                plan.kept_edited.append(rel)
+            continue
+        if old is None:  # a new file
+            if ours is None:
+                plan.writes[rel] = new
+                plan.created.append(rel)
+            elif ours != new:
+                _merge_into(plan, rel, "", ours, new)
+            continue
+        if ours is None:
+            plan.deleted_by_user.append(rel)
+        elif ours == old:
+            plan.writes[rel] = new
+            plan.replaced.append(rel)
+        elif ours != new:
+            _merge_into(plan, rel, old, ours, new)
+    if theirs.get(ANSWERS_FILE) != (project / ANSWERS_FILE).read_text(encoding="utf-8"):
+        plan.writes[ANSWERS_FILE] = theirs[ANSWERS_FILE]
+    return plan
+
+
+def _merge_into(plan: Plan, rel: str, old: str, ours: str, new: str) -> None:
+    text, conflicted = merge_text(old, ours, new)
+    if text != ours:
+        plan.writes[rel] = text
+    (plan.conflicts if conflicted else plan.merged).append(rel)
+
+
+def unified_diff(plan: Plan, project: Path) -> str:
+    chunks = []
+    for rel in sorted(plan.writes):
+        target = project / rel
+        before = target.read_text(encoding="utf-8") if target.is_file() else ""
+        chunks += difflib.unified_diff(
+            before.splitlines(keepends=True), plan.writes[rel].splitlines(keepends=True),
+            fromfile=f"a/{rel}" if target.is_file() else "/dev/null", tofile=f"b/{rel}",
+        )  # fmt: skip
+    for rel in plan.deletes:
+        chunks += difflib.unified_diff(
+            (project / rel).read_text(encoding="utf-8").splitlines(keepends=True), [],
+            fromfile=f"a/{rel}", tofile="/dev/null",
+        )  # fmt: skip
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in chunks
+    )
+
+
+def _write_whole(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".modalgen-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply(plan: Plan, project: Path) -> None:
+    """Write the plan: every file whole, the answers file last (it records what was applied)."""
+    for rel, text in plan.writes.items():
+        if rel != ANSWERS_FILE:
+            _write_whole(project / rel, text)
+    for rel in plan.deletes:
+        (project / rel).unlink()
+    if ANSWERS_FILE in plan.writes:
+        _write_whole(project / ANSWERS_FILE, plan.writes[ANSWERS_FILE])
