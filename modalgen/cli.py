@@ -262,6 +262,44 @@ def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
     click.echo("Next: review the change (git diff), then `make test`.")
 
 
+@cli.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object: {ok, checks: [{name, ok, detail, fix}]}."
+)
+@click.option("--project", default=".", type=click.Path(file_okay=False),
+              help="Also check this project, when it is one (default: the current folder).")  # fmt: skip
+def doctor(as_json: bool, project: str) -> None:
+    """Check, without any network call, that this machine (and project) is ready for Modal.
+
+    Python, uv, the modal package against the minor the templates pin, a Modal token (environment,
+    or the active profile of ~/.modal.toml, honouring MODAL_CONFIG_PATH and MODAL_PROFILE), the
+    active profile and MODAL_ENVIRONMENT; inside a project, its answers file and its modal pin.
+    Each problem comes with its fix. Exit 0 only when all is well, 1 otherwise.
+
+    \b
+    Examples:
+      modalgen doctor
+      modalgen doctor --json | jq .ok
+    """
+    import json
+    from pathlib import Path
+
+    from modalgen.doctor import as_json as to_json
+    from modalgen.doctor import run_checks
+
+    checks = run_checks(Path(project))
+    if as_json:
+        click.echo(json.dumps(to_json(checks), indent=2))
+    else:
+        for c in checks:
+            mark = "info" if c.informational else ("ok" if c.ok else "FAIL")
+            click.echo(f"{mark:<5} {c.name:<13} {c.detail}")
+            if c.fix and not c.ok:
+                click.echo(f"{'':<5} {'':<13} fix: {c.fix}")
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
 def _check_schedule_flags(spec, flags: dict[str, Any]) -> None:
     """A schedule flag without a cron workload would do nothing: say so."""
     for name in ("cron", "timezone", "period"):

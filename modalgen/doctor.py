@@ -1,0 +1,149 @@
+"""`modalgen doctor`: is this machine (and this project) ready for Modal? No network call.
+
+Each check says what it found and, when something is wrong, the fix, as the seed's setup and
+troubleshooting sections give it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+from modalgen import catalog
+from modalgen.modal_auth import auth_state
+from modalgen.render import template_dir
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    informational: bool = False  # reported, never a failure
+
+
+def template_modal_minor() -> str:
+    text = (template_dir() / "copier.yml").read_text()
+    match = re.search(r"^modal_minor:\n(?:  .*\n)*?  default: \"([0-9.]+)\"", text, re.M)
+    assert match, "the template pins no modal minor"
+    return match.group(1)
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def check_python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    ok = sys.version_info >= (3, 11)
+    return Check("python", ok, f"Python {version} at {sys.executable}",
+                 None if ok else "install Python 3.11 or newer (uv python install 3.12)")  # fmt: skip
+
+
+def check_uv() -> Check:
+    uv = shutil.which("uv")
+    if uv is None:
+        fix = "install uv: curl -LsSf https://astral.sh/uv/install.sh | sh (or pip install uv)"
+        return Check("uv", False, "uv not found on PATH", fix)
+    try:
+        version = subprocess.run([uv, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("uv", False, f"{uv} does not run ({exc.__class__.__name__})", "reinstall uv")
+    return Check("uv", True, f"{version} at {uv}")
+
+
+def _installed_modal(site_packages: Path | None = None) -> str | None:
+    if site_packages is None:
+        try:
+            return metadata.version("modal")
+        except metadata.PackageNotFoundError:
+            return None
+    for dist in site_packages.glob("modal-*.dist-info"):
+        found = re.match(r"modal-([0-9][^-]*)\.dist-info", dist.name)
+        if found:
+            return found.group(1)
+    return None
+
+
+def check_modal(pinned: str) -> Check:
+    version = _installed_modal()
+    fix = f"uv add 'modal~={pinned}.0' in your project, or `uv tool install 'modal~={pinned}.0'`"
+    if version is None:
+        return Check("modal", False, "the modal package is not installed in this environment", fix)
+    if _minor(version) != pinned:
+        return Check("modal", False, f"modal {version}; modalgen's templates pin modal~={pinned}.0", fix)
+    return Check("modal", True, f"modal {version} (templates pin modal~={pinned}.0)")
+
+
+def check_token() -> list[Check]:
+    state = auth_state()
+    checks = []
+    if state.problem:
+        fix = f"fix or remove {state.config_path}, then `uv run modal token set ...`"
+        checks.append(Check("modal config", False, state.problem, fix))
+    if state.configured:
+        checks.append(Check("token", True, f"a Modal token from {state.source}"))
+    else:
+        where = f"environment, or profile {state.profile or 'default'} in {state.config_path}"
+        fix = (
+            "uv run modal token set --token-id <ID> --token-secret <SECRET> "
+            "(or export MODAL_TOKEN_ID and MODAL_TOKEN_SECRET); tokens: modal.com, Settings, API Tokens"
+        )
+        checks.append(Check("token", False, f"no Modal token ({where})", fix))
+    environment = os.environ.get("MODAL_ENVIRONMENT") or "(the workspace's default)"
+    checks.append(Check("profile", True, f"profile {state.profile or 'default'}, environment {environment}",
+                        informational=True))  # fmt: skip
+    return checks
+
+
+def check_project(root: Path, pinned: str) -> list[Check]:
+    from modalgen import grow
+    from modalgen.spec import SpecError
+
+    checks = []
+    try:
+        project = grow.open_project(root)
+        project.spec  # noqa: B018 -- validates the recorded answers
+        checks.append(
+            Check("answers", True, f"{root / catalog.ANSWERS_FILE}: made by modalgen {project.version}")
+        )
+    except SpecError as exc:
+        checks.append(Check("answers", False, str(exc), f"restore {catalog.ANSWERS_FILE} from git"))
+    pyproject = root / "pyproject.toml"
+    pin = re.search(r'"modal~=([0-9]+\.[0-9]+)', pyproject.read_text()) if pyproject.is_file() else None
+    if pin is None:
+        checks.append(
+            Check("modal pin", False, f"{pyproject} pins no modal minor", f"add 'modal~={pinned}.0'")
+        )
+        return checks
+    venv = next(iter(sorted((root / ".venv/lib").glob("python*/site-packages"))), None)
+    installed = _installed_modal(venv) if venv else None
+    pinned_text = f"the project pins modal~={pin.group(1)}.0"
+    if installed is None:
+        checks.append(Check("modal pin", False, f"{pinned_text}; .venv has no modal", "make install"))
+    elif _minor(installed) != pin.group(1):
+        checks.append(
+            Check("modal pin", False, f"{pinned_text}, .venv has {installed}", "make install (uv sync)")
+        )
+    else:
+        checks.append(Check("modal pin", True, f"modal~={pin.group(1)}.0 pinned, {installed} in .venv"))
+    return checks
+
+
+def run_checks(root: Path) -> list[Check]:
+    pinned = template_modal_minor()
+    checks = [check_python(), check_uv(), check_modal(pinned), *check_token()]
+    if (root / catalog.ANSWERS_FILE).exists():
+        checks += check_project(root, pinned)
+    return checks
+
+
+def as_json(checks: list[Check]) -> dict:
+    return {"ok": all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}
