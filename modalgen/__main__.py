@@ -1,3 +1,3 @@
-from modalgen.cli import run
+from modalgen import entry
 
-run()
+entry()

@@ -349,13 +349,9 @@ def gpus(gpu: str | None, hours: float) -> None:
 
 
 def _exit_cleanly_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C, so the same cleanup runs (staging folders removed, exit 130)."""
-    import signal
+    from modalgen.atomic import exit_cleanly_on_sigterm
 
-    def on_sigterm(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    exit_cleanly_on_sigterm()
 
 
 def _one_line(message: str) -> str:
@@ -375,11 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:  # a command's own exit code (1: conflicts, declined)
         return exc.code if isinstance(exc.code, int) else 1
-    except click.exceptions.Abort:
-        click.echo("modalgen: interrupted; nothing was written", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("\nmodalgen: interrupted; nothing was written", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # Work happens in scratch folders and lands in one held-signal step: nothing is half done.
+        click.echo("\nmodalgen: interrupted; no partial project or file was left behind", err=True)
         return 130
     except click.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
@@ -397,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.strerror:  # a full disk, a read-only folder: not a bug
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"modalgen: error: {exc.strerror}{where}; nothing was changed", err=True)
+            return 1
         click.echo(
             f"modalgen: internal error: {exc.__class__.__name__}: {_one_line(str(exc))}"
             " (rerun with --debug for the traceback)",
@@ -406,4 +404,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    # The work is done, or cleanly undone, and every scratch folder is gone. Exit now, with this
+    # code: a signal that lands during the interpreter's own shutdown cannot turn it into a death
+    # by signal, and there is nothing left for the shutdown to clean up.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

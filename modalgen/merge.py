@@ -11,8 +11,8 @@ the user's edits). Per file:
 - the user edited it: a 3-way merge (merge3); overlapping changes get inline conflict markers.
 - gone from theirs: deleted if untouched, kept (and reported) if the user edited it.
 
-Everything is computed in memory first; `apply` then writes each file whole (temp file + rename),
-the answers file last, so that an interruption never leaves a half-written file.
+Everything is computed in memory first; `apply` then stages every file beside its target and
+renames them all in one step, the answers file last, so an interruption never leaves half a change.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modalgen.atomic import signals_held
 from modalgen.catalog import ANSWERS_FILE
 
 MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
@@ -132,26 +133,32 @@ def unified_diff(plan: Plan, project: Path) -> str:
     )
 
 
-def _write_whole(path: Path, text: str) -> None:
+def _stage(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path` (same filesystem: the rename is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".modalgen-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fd, tmp = tempfile.mkstemp(prefix=".modalgen-tmp-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    if path.exists():
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+    return Path(tmp)
 
 
 def apply(plan: Plan, project: Path) -> None:
-    """Write the plan: every file whole, the answers file last (it records what was applied)."""
-    for rel, text in plan.writes.items():
-        if rel != ANSWERS_FILE:
-            _write_whole(project / rel, text)
-    for rel in plan.deletes:
-        (project / rel).unlink()
-    if ANSWERS_FILE in plan.writes:
-        _write_whole(project / ANSWERS_FILE, plan.writes[ANSWERS_FILE])
+    """Write the plan all or nothing: every file is staged beside its target first (a full disk
+    fails here, with the project untouched), then all land in one step with Ctrl-C and SIGTERM
+    held back, the answers file last (it records what was applied)."""
+    order = sorted(plan.writes, key=lambda rel: rel == ANSWERS_FILE)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for rel in order:
+            staged.append((_stage(project / rel, plan.writes[rel]), project / rel))
+        with signals_held():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+            staged = []
+            for rel in plan.deletes:
+                (project / rel).unlink()
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)

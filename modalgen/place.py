@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from modalgen.atomic import signals_held
+
 STAGING_PREFIX = ".modalgen-staging-"
 
 
@@ -63,15 +65,15 @@ def stage_and_place(
         tree = staging / target.name
         build(tree)
         files = list_files(tree)
-        if target.exists():
-            _copy_over(tree, target)
-            if git and not (target / ".git").exists():
-                init_git(target)
-        else:
-            if git:
-                init_git(tree)
-            os.rename(tree, target)
-        placed = True
+        existing = target.exists()
+        if git and not existing:
+            init_git(tree)  # never in a folder the user had: their files are theirs to commit
+        with signals_held():  # the project lands whole: one rename, or one batch of them
+            if existing:
+                _copy_over(tree, target)
+            else:
+                os.rename(tree, target)
+            placed = True
         return files
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,173 @@
+"""Faults: an interruption or failure at any point leaves no partial project and no scratch folder.
+
+Two kinds of kill points: every file write and every git or rename step, made to fail in-process
+(Ctrl-C or a full disk), and real SIGINT / SIGTERM sent to a running `modalgen` at many moments.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from modalgen import grow, merge, place
+from modalgen.cli import main
+from modalgen.render import render
+from modalgen.spec import parse_spec
+
+NEW_ARGS = ["new", "proj", "--workload", "batch,web,cron", "--volume", "data"]
+
+
+@pytest.fixture
+def scratch_root(tmp_path, monkeypatch) -> Path:
+    """Point the temporary directory at a folder the test can inspect."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setenv("TMPDIR", str(root))
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+def leftovers(*roots: Path) -> list[Path]:
+    """Scratch folders and staged files modalgen makes: .modalgen-staging-*, -merge-*, -tmp-*."""
+    return [
+        p for root in roots for p in root.rglob("*")
+        if p.name.startswith(".modalgen-") and p.name != ".modalgen-answers.yml"
+    ]  # fmt: skip
+
+
+def count_calls(monkeypatch, owner, name) -> list[int]:
+    calls = [0]
+    original = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
+def fail_on(monkeypatch, owner, name, k: int, fault: BaseException) -> None:
+    original = getattr(owner, name)
+    calls = [0]
+
+    def failing(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == k:
+            raise fault
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, failing)
+
+
+def file_writes_in_a_new() -> int:
+    with pytest.MonkeyPatch.context() as mp, tempfile.TemporaryDirectory() as out:
+        calls = count_calls(mp, Path, "write_bytes")
+        assert main([*NEW_ARGS, "--no-git", "--output-dir", out]) == 0
+        return calls[0]
+
+
+WRITES = file_writes_in_a_new()
+FAULTS = {
+    "ctrl-c": (KeyboardInterrupt(), 130),
+    "disk-full": (OSError(errno.ENOSPC, "No space left on device"), 1),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("k", range(1, WRITES + 1))
+def test_new_interrupted_at_every_file_write(tmp_path, scratch_root, monkeypatch, capsys, k, fault):
+    error, code = FAULTS[fault]
+    fail_on(monkeypatch, Path, "write_bytes", k, error)
+    out = tmp_path / "out"
+    assert main([*NEW_ARGS, "--no-git", "--output-dir", str(out)]) == code
+    assert not (out / "proj").exists()
+    assert leftovers(tmp_path) == []
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("step", ["git", "rename"])
+def test_new_interrupted_in_git_or_rename(tmp_path, scratch_root, monkeypatch, step, fault):
+    error, code = FAULTS[fault]
+    if step == "git":
+        fail_on(monkeypatch, place.subprocess, "run", 2, error)  # git init ran, then the commit fails
+    else:
+        fail_on(monkeypatch, place.os, "rename", 1, error)
+    out = tmp_path / "out"
+    assert main([*NEW_ARGS, "--output-dir", str(out)]) == code
+    assert not (out / "proj").exists() and leftovers(tmp_path) == []
+
+
+def test_output_dirs_created_for_a_failed_project_are_removed(tmp_path, scratch_root, monkeypatch):
+    fail_on(monkeypatch, Path, "write_bytes", 3, KeyboardInterrupt())
+    assert main([*NEW_ARGS, "--no-git", "--output-dir", str(tmp_path / "a/b/c")]) == 130
+    assert not (tmp_path / "a").exists()
+
+
+def test_add_interrupted_at_every_staged_file_changes_nothing(tmp_path, scratch_root):
+    project = render(parse_spec({"project_name": "grow", "volumes": [{"name": "d"}]}), tmp_path / "grow")
+    core = project / "grow/core.py"
+    core.write_text(core.read_text() + "\n# mine\n")
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    with pytest.MonkeyPatch.context() as mp:
+        calls = count_calls(mp, merge, "_stage")
+        assert main(["add", "web", "--dry-run", "--project", str(project)]) == 0
+        assert calls[0] == 0  # a dry run stages nothing
+    opened = grow.open_project(project)
+    staged = len(
+        grow.plan_growth(opened, parse_spec(grow.with_addition(opened.answers, "web", None, {}))).writes
+    )
+    assert staged >= 8
+    for k in range(1, staged + 1):
+        for error, code in FAULTS.values():
+            with pytest.MonkeyPatch.context() as mp:
+                fail_on(mp, merge, "_stage", k, error)
+                assert main(["add", "web", "--project", str(project)]) == code
+            assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+            assert leftovers(tmp_path) == []
+    assert main(["add", "web", "--project", str(project)]) == 0  # and without a fault it goes through
+    assert (project / "grow/web.py").is_file() and core.read_text().endswith("# mine\n")
+
+
+def _spawn(args: list[str], cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "MODAL_CONFIG_PATH": str(cwd / "none.toml")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "modalgen", *args],
+        cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_real_signals_at_many_moments(tmp_path, sig):
+    """Signals sent at 16 moments spread over a run: each run ends whole or leaves nothing."""
+    outcomes = {0: 0, 130: 0}
+    reference = None
+    for i in range(16):
+        work = tmp_path / f"run{i}"
+        work.mkdir()
+        proc = _spawn(NEW_ARGS, work)
+        # From 50 ms on: earlier, the interpreter itself is still starting, before any modalgen code.
+        time.sleep(0.05 + i * 0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode in outcomes, (proc.returncode, err)
+        outcomes[proc.returncode] += 1
+        assert b"Traceback" not in err
+        assert leftovers(work) == []
+        project = work / "proj"
+        if project.exists():  # finished, possibly interrupted just after the project landed: whole
+            files = sorted(str(p.relative_to(project)) for p in project.rglob("*") if ".git" not in p.parts)
+            reference = reference or files
+            assert files == reference
+        else:
+            assert proc.returncode == 130
+    assert outcomes[130] > 0 and outcomes[0] > 0  # the moments spanned the whole run
