@@ -4,12 +4,21 @@ __version__ = "0.1.0"
 
 
 def entry() -> None:
-    """The console script. Ctrl-C while modules load ends as cleanly as during the work (exit 130)."""
+    """The console script. SIGTERM unwinds like Ctrl-C from the first moment, and Ctrl-C while
+    modules load ends as cleanly as during the work: exit 130, nothing written."""
+    import signal
     import sys
 
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         from modalgen.cli import run
     except KeyboardInterrupt:
+        import os
+
         sys.stderr.write("\nmodalgen: interrupted; nothing was written\n")
-        sys.exit(130)
+        sys.stderr.flush()
+        os._exit(130)
     run()
