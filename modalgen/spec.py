@@ -156,11 +156,23 @@ def check_name(value: Any) -> str:
     return value
 
 
+# Control characters (C0 and C1), line and paragraph separators and lone surrogates: each would end
+# a line, or be read back differently, in at least one of the files the text lands in (TOML, YAML,
+# Python, Markdown).
+_UNSAFE_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+
+
+def is_one_safe_line(value: str) -> bool:
+    import unicodedata
+
+    return not any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in value)
+
+
 def check_description(value: Any) -> str:
     allowed = "one line of text without control characters, at most 200 characters"
     if not isinstance(value, str) or len(value) > 200:
         raise SpecError("description", value, allowed)
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or not value.strip():
+    if not is_one_safe_line(value) or not value.strip():
         raise SpecError("description", value, allowed)
     return value.strip()
 
@@ -396,7 +408,7 @@ def parse_env(values: Any) -> tuple[tuple[str, str], ...]:
     for key, val in pairs:
         if not isinstance(key, str) or not _ENV_KEY_RE.match(key):
             raise SpecError("env", key, "a variable name: letters, digits and _, not starting with a digit")
-        if not isinstance(val, str) or any(ord(ch) < 32 or ord(ch) == 127 for ch in val) or len(val) > 500:
+        if not isinstance(val, str) or not is_one_safe_line(val) or len(val) > 500:
             raise SpecError("env", val, "a one-line value without control characters, at most 500 characters")
     return tuple(sorted(dict(pairs).items()))
 

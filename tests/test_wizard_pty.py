@@ -16,7 +16,7 @@ DEFAULT_PROMPTS = ("Description", "GPU type", "How many", "fallback", "Workloads
                    "Hugging Face", "Container Python", "Tune scaling", "Create the project")  # fmt: skip
 
 
-def spawn(args: list[str], cwd: Path, *, columns: int = 120) -> pexpect.spawn:
+def spawn(args: list[str], cwd: Path, *, columns: int = 120, no_color: bool = True) -> pexpect.spawn:
     child = pexpect.spawn(
         sys.executable,
         ["-m", "modalgen", *args],
@@ -29,8 +29,8 @@ def spawn(args: list[str], cwd: Path, *, columns: int = 120) -> pexpect.spawn:
             "TERM": "xterm",
             "PATH": "/usr/bin:/bin",
             "HOME": str(cwd),
-            "NO_COLOR": "1",
             "PROMPT_TOOLKIT_NO_CPR": "1",
+            **({"NO_COLOR": "1"} if no_color else {}),
         },
     )
     return child
