@@ -84,6 +84,12 @@ WORKLOAD_KINDS: tuple[str, ...] = tuple(w.kind for w in WORKLOADS)
 WORKLOAD_BY_KIND: dict[str, Workload] = {w.kind: w for w in WORKLOADS}
 DEFAULT_WORKLOADS: tuple[str, ...] = ("batch",)
 
+
+def kinds_taking(need: str) -> tuple[str, ...]:
+    """The workload kinds an option applies to: those with the knob, or the kind itself."""
+    return tuple(w.kind for w in WORKLOADS if need == w.kind or need in w.knobs)
+
+
 WEB_STYLES: dict[str, str] = {
     "asgi": "a FastAPI app behind @modal.asgi_app",
     "fastapi": "one function behind @modal.fastapi_endpoint",

@@ -17,7 +17,7 @@ import click
 from modalgen import __version__
 from modalgen.options import spec_options
 
-if TYPE_CHECKING:  # pathlib and signal load with the commands that use them: `--help` stays fast
+if TYPE_CHECKING:  # pathlib loads with the commands that use it: `--help` stays fast
     from pathlib import Path
 
 EXAMPLES_NEW = """
@@ -39,7 +39,21 @@ def _is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """
+\b
+Examples:
+  modalgen new my-inference --gpu H100:2 --workload batch,web -y
+  modalgen add cron --cron "0 6 * * *"
+  modalgen update --dry-run
+  modalgen gpus --gpu H100:2 --hours 3
+  modalgen doctor
+\b
+Shell completion (bash; zsh_source and fish_source for the others):
+  eval "$(_MODALGEN_COMPLETE=bash_source modalgen)"
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.version_option(__version__, "-V", "--version", prog_name="modalgen")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def cli(debug: bool) -> None:

@@ -23,7 +23,7 @@ HOURS_PER_MONTH = 730
 
 def warm_functions(spec: Spec) -> list[str]:
     """The workloads whose functions keep `min_containers` warm."""
-    return [k for k in spec.workloads if catalog.WARM in catalog.WORKLOAD_BY_KIND[k].knobs]
+    return [k for k in spec.workloads if k in catalog.kinds_taking(catalog.WARM)]
 
 
 def monthly_idle_cost(spec: Spec) -> float | None:

@@ -444,7 +444,7 @@ def _check_applicable(
     """Refuse an option none of the project's workloads would use: it would do nothing."""
     if needs is None or value == default:
         return
-    kinds = [w.kind for w in catalog.WORKLOADS if needs == w.kind or needs in w.knobs]
+    kinds = catalog.kinds_taking(needs)
     if not any(k in workloads for k in kinds):
         allowed = f"it applies to the workloads {', '.join(kinds)}; add one with --workload"
         raise SpecError(flag(key), value, allowed)

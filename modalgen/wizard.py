@@ -133,22 +133,20 @@ def _ask_int(raw: dict[str, Any], knob: catalog.IntKnob) -> None:
 
 
 def _applies(knob: str, workloads: tuple[str, ...]) -> bool:
-    return any(knob == k or knob in catalog.WORKLOAD_BY_KIND[k].knobs for k in workloads)
+    return any(k in workloads for k in catalog.kinds_taking(knob))
+
+
+def _ask_text(raw: dict[str, Any], key: str, message: str, check, default: str = "") -> None:
+    """Ask for `key` unless given, checked by the same function that checks flags and files."""
+    if key not in raw:
+        raw[key] = _ask(questionary.text(message, default=default, validate=_validator(check)))
 
 
 def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
     """Ask for every answer missing from `given`; return the completed raw answers."""
     raw = dict(given)
-    if "project_name" not in raw:
-        raw["project_name"] = _ask(questionary.text("Project name", validate=_validator(spec.check_name)))
-    if "description" not in raw:
-        raw["description"] = _ask(
-            questionary.text(
-                "Description",
-                default=catalog.DEFAULT_DESCRIPTION,
-                validate=_validator(spec.check_description),
-            )
-        )
+    _ask_text(raw, "project_name", "Project name", spec.check_name)
+    _ask_text(raw, "description", "Description", spec.check_description, catalog.DEFAULT_DESCRIPTION)
     if "gpu" not in raw:
         raw["gpu"] = ask_gpus()
     if "workloads" not in raw:
@@ -231,28 +229,14 @@ def _ask_schedule(raw: dict[str, Any]) -> None:
             )
         )
         if kind == "period":
-            raw["period"] = _ask(
-                questionary.text("Every", default="1d", validate=_validator(spec.check_period))
-            )
+            _ask_text(raw, "period", "Every", spec.check_period, "1d")
             return
     if raw.get("period"):
         return
-    if "cron" not in raw:
-        raw["cron"] = _ask(
-            questionary.text(
-                "Cron schedule (minute hour day month weekday)",
-                default=catalog.DEFAULT_CRON,
-                validate=_validator(spec.check_cron),
-            )
-        )
-    if "timezone" not in raw:
-        raw["timezone"] = _ask(
-            questionary.text(
-                "Time zone of the schedule",
-                default=catalog.DEFAULT_TIMEZONE,
-                validate=_validator(spec.check_timezone),
-            )
-        )
+    _ask_text(
+        raw, "cron", "Cron schedule (minute hour day month weekday)", spec.check_cron, catalog.DEFAULT_CRON
+    )
+    _ask_text(raw, "timezone", "Time zone of the schedule", spec.check_timezone, catalog.DEFAULT_TIMEZONE)
     print("  next runs: " + "; ".join(next_runs(raw["cron"], raw["timezone"])))
 
 

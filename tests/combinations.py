@@ -74,7 +74,7 @@ class Dimension:
 
 
 def _needs(knob: str) -> Callable[[tuple[str, ...]], bool]:
-    return lambda kinds: any(knob == k or knob in catalog.WORKLOAD_BY_KIND[k].knobs for k in kinds)
+    return lambda kinds: any(k in kinds for k in catalog.kinds_taking(knob))
 
 
 def _always(kinds: tuple[str, ...]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -105,3 +106,17 @@ def test_no_color_is_respected(tmp_path, no_color):
         answer(child, prompt, ENTER)
     assert finish(child) == 0
     assert (COLOR in "".join(seen)) is not no_color
+
+
+def test_shell_completion_as_documented(tmp_path):
+    env = {**os.environ, "_MODALGEN_COMPLETE": "bash_source"}
+    script = subprocess.run([sys.executable, "-m", "modalgen"], env=env, capture_output=True, text=True)
+    assert "_modalgen_completion" in script.stdout
+    env = {
+        **os.environ,
+        "_MODALGEN_COMPLETE": "bash_complete",
+        "COMP_WORDS": "modalgen new --gp",
+        "COMP_CWORD": "2",
+    }
+    words = subprocess.run([sys.executable, "-m", "modalgen"], env=env, capture_output=True, text=True)
+    assert "--gpu" in words.stdout
