@@ -209,7 +209,9 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
                 default=catalog.DEFAULT_PYTHON,
             )
         )
-    advanced = [k.key for k in catalog.INT_KNOBS] + ["apt", "pip", "env", "base", "uv_sync", "snapshot"]
+    # Batching has its own questions above; the rest wait behind one gate, unless all were given.
+    knobs = [k.key for k in catalog.INT_KNOBS if k.needs != "batched"]
+    advanced = [*knobs, "apt", "pip", "env", "base", "uv_sync", "snapshot"]
     if any(key not in raw for key in advanced) and _ask(
         questionary.confirm("Tune scaling, image and start-up options?", default=False)
     ):

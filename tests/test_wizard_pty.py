@@ -157,3 +157,16 @@ def test_declining_the_summary_writes_nothing(tmp_path):
     answer(child, "Create the project", "n")
     assert finish(child) == 1
     assert not (tmp_path / "declined2").exists()
+
+
+def test_add_asks_only_for_what_the_new_kind_needs(tmp_path):
+    from modalgen.render import render
+    from modalgen.spec import parse_spec
+
+    render(parse_spec({"project_name": "grows"}), tmp_path / "grows")
+    child = spawn(["add", "cron", "--project", "grows"], tmp_path)
+    answer(child, "Schedule by", DOWN, ENTER)  # a period
+    answer(child, "Every", "\b\b6h", ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "grows/.modalgen-answers.yml").read_text())
+    assert answers["workloads"] == ["batch", "cron"] and answers["period"] == "6h"
