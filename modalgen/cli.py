@@ -353,7 +353,7 @@ def gpus(gpu: str | None, hours: float) -> None:
       modalgen gpus --gpu H100:2 --hours 3     # prints 23.70
     """
     from modalgen import report
-    from modalgen.spec import parse_gpu
+    from modalgen.fields import parse_gpu
 
     if gpu is None:
         click.echo(report.gpu_table())
@@ -397,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)
         return 2
     except Exception as exc:
+        from modalgen.fields import SpecError
         from modalgen.place import TargetError
-        from modalgen.spec import SpecError
 
         if isinstance(exc, SpecError | TargetError):
             click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)

@@ -105,7 +105,7 @@ def check_token() -> list[Check]:
 
 def check_project(root: Path, pinned: str) -> list[Check]:
     from modalgen import grow
-    from modalgen.spec import SpecError
+    from modalgen.fields import SpecError
 
     checks = []
     try:

@@ -16,9 +16,10 @@ from typing import Any
 
 from modalgen import __version__, catalog
 from modalgen.answers_io import load_answers
+from modalgen.fields import SpecError
 from modalgen.merge import Plan, plan_merge, read_tree
 from modalgen.render import release_template, render
-from modalgen.spec import Spec, SpecError, parse_spec
+from modalgen.spec import Spec, parse_spec
 
 ADDABLE = (*catalog.WORKLOAD_KINDS, "volume", "secret")
 LIST_KEYS = {"workloads", "volumes", "secrets"}  # flags add to these lists instead of replacing them
@@ -113,7 +114,7 @@ def with_addition(
 
 
 def parse_volume_arg(item: Any) -> dict[str, str]:
-    from modalgen.spec import parse_volume
+    from modalgen.fields import parse_volume
 
     volume = parse_volume(item)
     return {"name": volume.name, "mount": volume.mount}

@@ -11,7 +11,7 @@ from typing import Any
 
 import questionary
 
-from modalgen import catalog, spec
+from modalgen import catalog, fields
 
 CPU_ONLY = "cpu"
 
@@ -22,7 +22,7 @@ def _validator(check):
     def validate(value: str) -> bool | str:
         try:
             check(value)
-        except spec.SpecError as exc:
+        except fields.SpecError as exc:
             return exc.allowed
         return True
 
@@ -73,10 +73,10 @@ def ask_gpus() -> list[str]:
             questionary.text(
                 f"How many {gpu.name} per container (1-{gpu.max_count})",
                 default="1",
-                validate=_validator(lambda v, g=gpu: spec.parse_gpu(f"{g.name}:{v}")),
+                validate=_validator(lambda v, g=gpu: fields.parse_gpu(f"{g.name}:{v}")),
             )
         )
-        choice = spec.parse_gpu(f"{gpu.name}:{count}")
+        choice = fields.parse_gpu(f"{gpu.name}:{count}")
         picked.append(str(choice))
         print(f"  {choice}: ${choice.price_per_hour:.2f}/hr while a container runs")
         if len(picked) == len(catalog.GPUS) or not _ask(
@@ -88,18 +88,18 @@ def ask_gpus() -> list[str]:
 def ask_volumes() -> list[dict[str, str]]:
     volumes: list[dict[str, str]] = []
     while _ask(questionary.confirm("Mount a Volume?" if not volumes else "Another Volume?", default=False)):
-        name = _ask(questionary.text("Volume name", validate=_validator(spec.parse_volume)))
+        name = _ask(questionary.text("Volume name", validate=_validator(fields.parse_volume)))
         mount = _ask(
             questionary.text(
                 "Mount path",
                 default=f"/{name}",
-                validate=_validator(lambda m, n=name: spec.parse_volume({"name": n, "mount": m})),
+                validate=_validator(lambda m, n=name: fields.parse_volume({"name": n, "mount": m})),
             )
         )
         candidate = [*volumes, {"name": name, "mount": mount}]
         try:
-            spec.parse_volumes(candidate)
-        except spec.SpecError as exc:
+            fields.parse_volumes(candidate)
+        except fields.SpecError as exc:
             print(f"  {exc}")
             continue
         volumes = candidate
@@ -126,7 +126,7 @@ def _ask_int(raw: dict[str, Any], knob: catalog.IntKnob) -> None:
         questionary.text(
             f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high}){hint}",
             default=default,
-            validate=_validator(lambda v, k=knob: spec.check_int(k, v or None if k.default is None else v)),
+            validate=_validator(lambda v, k=knob: fields.check_int(k, v or None if k.default is None else v)),
         )
     )
     raw[knob.key] = (int(answer) if answer else None) if knob.default is None else int(answer)
@@ -145,8 +145,8 @@ def _ask_text(raw: dict[str, Any], key: str, message: str, check, default: str =
 def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
     """Ask for every answer missing from `given`; return the completed raw answers."""
     raw = dict(given)
-    _ask_text(raw, "project_name", "Project name", spec.check_name)
-    _ask_text(raw, "description", "Description", spec.check_description, catalog.DEFAULT_DESCRIPTION)
+    _ask_text(raw, "project_name", "Project name", fields.check_name)
+    _ask_text(raw, "description", "Description", fields.check_description, catalog.DEFAULT_DESCRIPTION)
     if "gpu" not in raw:
         raw["gpu"] = ask_gpus()
     if "workloads" not in raw:
@@ -164,7 +164,7 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
                 validate=lambda picked: bool(picked) or "choose at least one workload",
             )
         )
-    workloads = spec.parse_workloads(raw["workloads"])
+    workloads = fields.parse_workloads(raw["workloads"])
     if "web" in workloads:
         if "web_style" not in raw:
             raw["web_style"] = _ask(
@@ -188,7 +188,7 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
     if "volumes" not in raw:
         raw["volumes"] = ask_volumes()
     _ask_list(
-        raw, "secrets", "Modal Secrets the functions receive (names, comma-separated)", spec.parse_secrets
+        raw, "secrets", "Modal Secrets the functions receive (names, comma-separated)", fields.parse_secrets
     )
     if "hf_model" not in raw:
         model = _ask(
@@ -196,7 +196,7 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
                 "Hugging Face model, REPO@REVISION (empty for none)",
                 default="",
                 validate=_validator(
-                    lambda v: spec.check_hf_model(v or None, bool(raw.get("allow_unpinned")))
+                    lambda v: fields.check_hf_model(v or None, bool(raw.get("allow_unpinned")))
                 ),
             )
         )
@@ -231,14 +231,14 @@ def _ask_schedule(raw: dict[str, Any]) -> None:
             )
         )
         if kind == "period":
-            _ask_text(raw, "period", "Every", spec.check_period, "1d")
+            _ask_text(raw, "period", "Every", fields.check_period, "1d")
             return
     if raw.get("period"):
         return
     _ask_text(
-        raw, "cron", "Cron schedule (minute hour day month weekday)", spec.check_cron, catalog.DEFAULT_CRON
+        raw, "cron", "Cron schedule (minute hour day month weekday)", fields.check_cron, catalog.DEFAULT_CRON
     )
-    _ask_text(raw, "timezone", "Time zone of the schedule", spec.check_timezone, catalog.DEFAULT_TIMEZONE)
+    _ask_text(raw, "timezone", "Time zone of the schedule", fields.check_timezone, catalog.DEFAULT_TIMEZONE)
     print("  next runs: " + "; ".join(next_runs(raw["cron"], raw["timezone"])))
 
 
@@ -258,14 +258,14 @@ def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...]) -> None:
                 default=catalog.DEFAULT_BASE,
             )
         )
-    _ask_list(raw, "apt", "Debian packages (comma-separated)", spec.parse_apt)
+    _ask_list(raw, "apt", "Debian packages (comma-separated)", fields.parse_apt)
     _ask_list(
         raw,
         "pip",
         "Python packages, pinned NAME==VERSION (comma-separated)",
-        lambda v: spec.parse_pip(v, bool(raw.get("allow_unpinned"))),
+        lambda v: fields.parse_pip(v, bool(raw.get("allow_unpinned"))),
     )
-    _ask_list(raw, "env", "Environment variables KEY=VALUE (comma-separated)", spec.parse_env)
+    _ask_list(raw, "env", "Environment variables KEY=VALUE (comma-separated)", fields.parse_env)
     if "uv_sync" not in raw:
         raw["uv_sync"] = _ask(
             questionary.confirm("Install this project's uv.lock into the image?", default=False)

@@ -20,7 +20,7 @@ import modal
 import yaml
 
 from modalgen import catalog
-from modalgen.spec import package_name
+from modalgen.fields import package_name
 
 JINJA_RESIDUE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [a-z_.A-Z]+ \}\}")

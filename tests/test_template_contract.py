@@ -13,8 +13,9 @@ from pathlib import Path
 import yaml
 
 from modalgen import __version__, catalog
+from modalgen.fields import volume_identifier
 from modalgen.render import answers_for, render, template_dir
-from modalgen.spec import ANSWER_KEYS, parse_spec, volume_identifier
+from modalgen.spec import ANSWER_KEYS, parse_spec
 from tests.generated import check_settings
 
 COPIER_YML = yaml.safe_load((template_dir() / "copier.yml").read_text())
