@@ -5,7 +5,6 @@ copier is imported here, lazily, so that `modalgen --help` and input errors neve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,8 +74,6 @@ def render(
     """
     import copier
 
-    # An empty settings file: the user's own copier defaults must not change what modalgen writes.
-    os.environ.setdefault("COPIER_SETTINGS_PATH", os.devnull)
     with _no_git_probes():
         copier.run_copy(
             str(template or template_dir()),
@@ -87,6 +84,7 @@ def render(
             quiet=True,
             unsafe=False,
             skip_tasks=True,
+            # Empty settings: the user's own copier defaults must not change what modalgen writes.
             settings=copier.Settings(),
         )
     return destination

@@ -339,3 +339,12 @@ def test_git_commit_works_without_a_configured_identity(tmp_path):
         ["git", "log", "--format=%an"], cwd=tmp_path / "fresh", capture_output=True, text=True
     )
     assert log.stdout.strip() == "modalgen"
+
+
+def test_the_users_copier_settings_change_nothing(tmp_path):
+    settings = tmp_path / "copier-settings.yml"
+    settings.write_text("defaults:\n  description: HIJACKED\n  gpu: [T4]\n")
+    result = run(["new", "mine", "--no-git"], tmp_path, env={"COPIER_SETTINGS_PATH": str(settings)})
+    assert result.returncode == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "mine/.modalgen-answers.yml").read_text())
+    assert answers["description"] != "HIJACKED" and answers["gpu"] == ["L4"]
