@@ -77,3 +77,13 @@ def test_generated_make_lint_and_test(tmp_path, name):
     assert " passed" in result.stdout and "failed" not in result.stdout
     smoke = subprocess.run(["make", "smoke"], cwd=project, env=env, capture_output=True, text=True)
     assert smoke.returncode == 0 and "no Modal token configured" in smoke.stdout, smoke.stdout[-2000:]
+    # The Makefile's modal commands resolve their targets: without a token, each one gets as far as
+    # asking for it (modal imports the app and finds the function first).
+    targets = ["run", "shell", "deploy"] + (["weights"] if "hf_model" in REPRESENTATIVE[name] else [])
+    for target in targets:
+        result = subprocess.run(
+            ["make", target], cwd=project, env=env, capture_output=True, text=True, timeout=120
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and "Token missing" in output, f"make {target}:\n{output[-2000:]}"
+        assert "Did you mean" not in output and "Traceback" not in output, output[-2000:]
