@@ -98,7 +98,11 @@ def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, An
 )
 @click.option("-y", "--defaults", is_flag=True, help="Ask nothing: answers not given take their defaults.")
 @click.option("--dry-run", is_flag=True, help="List the files it would write; write nothing.")
-@click.option("--force", is_flag=True, help="Write into a non-empty folder (other files are kept).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder: other files are kept, and no `git init` there.",
+)
 @click.option("--no-git", is_flag=True, help="Skip `git init` and the first commit.")
 def new(
     name: str | None,
