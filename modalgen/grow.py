@@ -61,11 +61,11 @@ def open_project(root: Path) -> Project:
     return Project(root, answers, version)
 
 
-def _version_key(version: str) -> tuple:
+def _version_key(version: str):
     from packaging.version import InvalidVersion, Version
 
     try:
-        return (Version(version),)
+        return Version(version)
     except InvalidVersion:
         raise SpecError("modalgen_version", version, "a version such as 0.1.0") from None
 
@@ -84,7 +84,7 @@ def with_addition(
             )
     elif value is not None:
         raise SpecError("kind", f"{kind} {value}", f"`modalgen add {kind}` takes no value; options are flags")
-    additions: dict[str, list] = {"workloads": [], "volumes": [], "secrets": []}
+    additions: dict[str, list] = {key: [] for key in LIST_KEYS}
     if kind in catalog.WORKLOAD_KINDS:
         additions["workloads"].append(kind)
     elif kind == "volume":
