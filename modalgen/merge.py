@@ -40,10 +40,6 @@ class Plan:
     deleted_by_user: list[str] = field(default_factory=list)  # the template changed them: not re-created
     kept_edited: list[str] = field(default_factory=list)  # the template dropped them; edited, so kept
 
-    @property
-    def changes(self) -> bool:
-        return bool(self.writes or self.deletes)
-
 
 def read_tree(root: Path) -> dict[str, str]:
     files = {}
