@@ -63,18 +63,23 @@ def cli(debug: bool) -> None:
     """
 
 
+def _raw_from_flags(flags: dict[str, Any]) -> dict[str, Any]:
+    from modalgen.options import FlagConflict, raw_from_flags
+
+    try:
+        return raw_from_flags(flags)
+    except FlagConflict as exc:
+        raise UserError(str(exc)) from None
+
+
 def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, Any]) -> dict[str, Any]:
     """Flags over the answers file: the raw answers before validation and the wizard."""
     from modalgen.answers_io import load_answers
-    from modalgen.options import FlagConflict, raw_from_flags
 
     raw: dict[str, Any] = load_answers(answers_file) if answers_file else {}
     raw.pop("modalgen_version", None)  # this modalgen records its own version
     raw.pop("_src_path", None)
-    try:
-        raw.update(raw_from_flags(flags))
-    except FlagConflict as exc:
-        raise UserError(str(exc)) from None
+    raw.update(_raw_from_flags(flags))
     if name is not None:
         raw["project_name"] = name
     return raw
@@ -199,18 +204,13 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
     from pathlib import Path
 
     from modalgen import grow
-    from modalgen.options import FlagConflict, raw_from_flags
     from modalgen.spec import parse_spec
 
     _exit_cleanly_on_sigterm()
     if kind not in grow.ADDABLE:
         raise UserError(f"kind: {kind!r} is not allowed; one of {', '.join(grow.ADDABLE)}")
     proj = grow.open_project(Path(project))
-    try:
-        flag_raw = raw_from_flags(flags)
-    except FlagConflict as exc:
-        raise UserError(str(exc)) from None
-    raw = grow.with_addition(proj.answers, kind, value, flag_raw)
+    raw = grow.with_addition(proj.answers, kind, value, _raw_from_flags(flags))
     if _is_interactive() and not defaults:
         from modalgen import wizard
 

@@ -107,6 +107,7 @@ def test_every_pattern_flag(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "$8,541/month on L40S:2" in result.stdout  # $3.90/hr x 1 warm x 3 serving kinds x 730 h
+    assert "about **$8,541/month** on L40S:2" in (tmp_path / "patterns/README.md").read_text()
     project = tmp_path / "patterns"
     answers = yaml.safe_load((project / ".modalgen-answers.yml").read_text())
     assert answers["env"] == {"MODE": "fast", "QUOTE": 'it\'s "here"'}
