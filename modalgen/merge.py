@@ -25,6 +25,7 @@ from pathlib import Path
 
 from modalgen.atomic import signals_held
 from modalgen.catalog import ANSWERS_FILE
+from modalgen.place import list_files
 
 MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
 
@@ -42,11 +43,7 @@ class Plan:
 
 
 def read_tree(root: Path) -> dict[str, str]:
-    files = {}
-    for path in root.rglob("*"):
-        if path.is_file() and ".git" not in path.relative_to(root).parts:
-            files[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
-    return files
+    return {rel: (root / rel).read_text(encoding="utf-8") for rel in list_files(root)}
 
 
 def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:

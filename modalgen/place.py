@@ -34,7 +34,9 @@ def check_target(target: Path, *, force: bool) -> None:
 
 
 def list_files(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
+    """The files under `root`, relative to it, outside any `.git` folder of the tree itself."""
+    relative = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    return sorted(str(rel) for rel in relative if ".git" not in rel.parts)
 
 
 def _missing_parents(path: Path) -> list[Path]:
@@ -70,7 +72,7 @@ def stage_and_place(
             init_git(tree)  # never in a folder the user had: their files are theirs to commit
         with signals_held():  # the project lands whole: one rename, or one batch of them
             if existing:
-                _copy_over(tree, target)
+                _copy_over(tree, target, files)
             else:
                 os.rename(tree, target)
             placed = True
@@ -95,9 +97,8 @@ def dry_run(build: Callable[[Path], None], name: str) -> list[str]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _copy_over(tree: Path, target: Path) -> None:
+def _copy_over(tree: Path, target: Path, files: list[str]) -> None:
     """--force: replace the template's files in an existing folder, keep every other file."""
-    files = list_files(tree)
     for rel in files:
         dst = target / rel
         if dst.is_dir():
