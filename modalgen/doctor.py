@@ -30,10 +30,9 @@ class Check:
 
 
 def template_modal_minor() -> str:
-    text = (template_dir() / "copier.yml").read_text()
-    match = re.search(r"^modal_minor:\n(?:  .*\n)*?  default: \"([0-9.]+)\"", text, re.M)
-    assert match, "the template pins no modal minor"
-    return match.group(1)
+    import yaml
+
+    return yaml.safe_load((template_dir() / "copier.yml").read_text())["modal_minor"]["default"]
 
 
 def _minor(version: str) -> str:

@@ -61,10 +61,11 @@ def summary(spec: Spec, *, next_runs: list[str] | None = None) -> str:
     image += ["uv sync"] if spec.uv_sync else []
     rows.append(("image", ", ".join(image)))
     scaling = [f"timeout {spec.knob('timeout')} s"]
-    for knob in catalog.INT_KNOBS[1:]:
-        value = spec.knob(knob.key)
-        if value != knob.default and not (knob.needs == "batched" and "batched" not in spec.workloads):
-            scaling.append(f"{knob.key} {value}")
+    for knob in catalog.INT_KNOBS:
+        if knob.key == "timeout" or knob.needs == "batched":  # said above / in the line below
+            continue
+        if spec.knob(knob.key) != knob.default:
+            scaling.append(f"{knob.key} {spec.knob(knob.key)}")
     if "batched" in spec.workloads:
         scaling.append(f"batches of {spec.knob('batch_size')} within {spec.knob('batch_wait_ms')} ms")
     if spec.single_use_containers:
