@@ -130,13 +130,11 @@ def plan_growth(project: Project, new_spec: Spec) -> Plan:
             project.version,
             "a version whose template this modalgen ships (see `templates/releases/`)",
         )
-    scratch = Path(tempfile.mkdtemp(prefix=".modalgen-merge-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix=".modalgen-merge-") as folder:
+        scratch = Path(folder)
         render(old_spec, scratch / "base", template=base_template, version=project.version)
         render(new_spec, scratch / "theirs")
         return plan_merge(read_tree(scratch / "base"), read_tree(scratch / "theirs"), project.root)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def git_is_dirty(root: Path) -> bool:

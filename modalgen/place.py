@@ -89,12 +89,9 @@ def stage_and_place(
 
 def dry_run(build: Callable[[Path], None], name: str) -> list[str]:
     """Build into a scratch folder, list what it holds, delete it: the target is never touched."""
-    scratch = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
-    try:
-        build(scratch / name)
-        return list_files(scratch / name)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX) as scratch:
+        build(Path(scratch) / name)
+        return list_files(Path(scratch) / name)
 
 
 def _copy_over(tree: Path, target: Path, files: list[str]) -> None:
