@@ -1,37 +1,50 @@
-"""The facts modalgen generates from: GPUs, workload kinds, container Pythons, defaults.
+"""The facts modalgen generates from, as data: GPUs, workload kinds, knobs, Secrets, images, prices.
 
-Every option is defined here once; flags, the wizard, validation, `modalgen gpus` and the docs read
-it from here, and tests prove that the template's copier.yml agrees with it.
+Every rule lives here once. Flags (`options.py`), the wizard, validation (`fields.py`, `spec.py`),
+the plan (`plan.py`), copier.yml (`copier_yml.py`), `modalgen gpus` and the generated projects'
+own tables read it from here; nothing downstream re-derives a rule from a kind's name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# ---------------------------------------------------------------------------------------------
+# GPUs
+
 
 @dataclass(frozen=True)
 class Gpu:
-    name: str  # as written in `gpu=` (canonical spelling)
+    name: str  # canonical spelling, as written in `gpu=`
     vram_gb: int
-    price_per_hour: float  # USD, the seed's table
+    price_per_hour: float | None  # USD per GPU, the seed's table; None where no price is known offline
     max_count: int
     best_for: str
+    # How `nvidia-smi --query-gpu=name` names the cards Modal may serve this request on (regexes).
+    served_as: tuple[str, ...]
     aliases: tuple[str, ...] = ()
+    note: str = ""
 
 
-# The seed's table (shared/seed/modal-skill.md). Modal's strings are case-insensitive; modalgen writes
-# the canonical spelling so the generated tests can compare it with what the client reports.
+# The seed's table (shared/seed/modal-skill.md) and Modal's GPU guide. Modal's strings are
+# case-insensitive; modalgen writes the canonical spelling. RTX-PRO-6000 has no price in the seed:
+# it is shown as unknown rather than invented.
 GPUS: tuple[Gpu, ...] = (
-    Gpu("T4", 16, 0.59, 8, "light inference, prototyping"),
-    Gpu("L4", 24, 0.80, 8, "lightweight inference"),
-    Gpu("A10G", 24, 1.10, 4, "inference, moderate training", aliases=("A10",)),
-    Gpu("L40S", 48, 1.95, 8, "vision, mid training"),
-    Gpu("A100-40GB", 40, 2.10, 8, "training, large inference", aliases=("A100",)),
-    Gpu("A100-80GB", 80, 2.50, 8, "7B-70B models"),
-    Gpu("H100", 80, 3.95, 8, "large-scale training, best ecosystem support"),
-    Gpu("H200", 141, 4.54, 8, "large models, 671B fits on 8x"),
-    Gpu("B200", 192, 6.25, 8, "fastest; ~2.5x faster TTFT than H200"),
-)
+    Gpu("T4", 16, 0.59, 8, "light inference, prototyping", (r"\bT4\b",)),
+    Gpu("L4", 24, 0.80, 8, "lightweight inference", (r"\bL4\b",)),
+    Gpu("A10G", 24, 1.10, 4, "inference, moderate training", (r"\bA10G?\b",), aliases=("A10",)),
+    Gpu("L40S", 48, 1.95, 8, "vision, mid training", (r"\bL40S\b",)),
+    Gpu("A100-40GB", 40, 2.10, 8, "training, large inference", (r"\bA100\b",), aliases=("A100",),
+        note="may be served on an 80 GB A100"),
+    Gpu("A100-80GB", 80, 2.50, 8, "7B-70B models", (r"\bA100\b.*80GB",)),
+    Gpu("RTX-PRO-6000", 96, None, 8, "Blackwell workstation card, 96 GB", (r"RTX PRO 6000",)),
+    Gpu("H100", 80, 3.95, 8, "large-scale training, best ecosystem support", (r"\bH100\b", r"\bH200\b"),
+        note="may be served on an H200 at H100 price (H100! forbids it)"),
+    Gpu("H100!", 80, 3.95, 8, "an H100 and never an H200", (r"\bH100\b",)),
+    Gpu("H200", 141, 4.54, 8, "large models, 671B fits on 8x", (r"\bH200\b",)),
+    Gpu("B200", 192, 6.25, 8, "fastest; ~2.5x faster TTFT than H200", (r"\bB200\b",)),
+    Gpu("B200+", 192, 6.25, 8, "a B200 or better (B300) at B200 price", (r"\bB200\b", r"\bB300\b")),
+)  # fmt: skip
 
 GPU_BY_NAME: dict[str, Gpu] = {}
 for _gpu in GPUS:
@@ -40,55 +53,90 @@ for _gpu in GPUS:
 
 DEFAULT_GPU = "L4"
 
+# CPU and memory are billed too (Modal's pricing page, mid-2026): a function's $/hr while a
+# container runs is GPU + CPU + memory. Modal's defaults when nothing is requested.
+CPU_PRICE_PER_CORE_HOUR = 0.047
+MEMORY_PRICE_PER_GIB_HOUR = 0.008
+DEFAULT_CPU = 0.125  # cores
+DEFAULT_MEMORY_MIB = 128
+HOURS_PER_MONTH = 730
 
-# Knobs: which scaling and behaviour options a workload kind takes. An option given for a project
-# whose kinds take none of it is refused, rather than silently ignored.
-WARM = "warm"  # min_containers, buffer_containers, scaledown_window: kinds that serve requests
+# ---------------------------------------------------------------------------------------------
+# Knobs: the options a function may take. Each kind lists the knobs its functions accept; an
+# option that no function of a project's plan accepts is refused rather than ignored.
+
+WARM = "warm"  # min_containers, buffer_containers, scaledown_window: functions that hold the model
+MAX_CONTAINERS = "max_containers"
 CONCURRENT = "concurrent"  # @modal.concurrent(max_inputs=...)
-RETRIES = "retries"  # modal.Retries (web functions may not have retries)
+RETRIES = "retries"  # modal.Retries (web functions and Servers may not have retries)
 SINGLE_USE = "single_use"  # single_use_containers=True: jobs, not services that load state
+BATCHING = "batching"  # @modal.batched
+SCHEDULE = "schedule"
+WEB = "web"
+SERVER = "server"  # @app.server: port, startup_timeout, target_concurrency
+RESOURCES = "resources"  # cpu=, memory=: the functions that run the core
+TIMEOUT = "timeout"  # timeout=: every function but a Server (startup_timeout) and the download
+SNAPSHOT = "snapshot"  # enable_memory_snapshot=: functions that load the model
 
 
 @dataclass(frozen=True)
-class Workload:
-    kind: str
-    module: str  # the generated module under the package, one per workload
+class Kind:
+    """A workload kind: one module, its Modal objects and what they accept.
+
+    `placement` says where its function runs by default: "core" (the project's GPU: it runs the
+    core), or "front" (the project's GPU, unless a worker kind is in the project: then it runs on
+    CPU and sends its work to the worker, which holds the model and the warm containers).
+    """
+
+    name: str
+    module: str
     summary: str
+    obj: str  # the Modal object the module defines
+    method: str | None  # for a class: the method that does the work
+    decorator: str  # "function", "cls" or "server"
     knobs: frozenset[str]
+    placement: str  # "core" or "front"
+    worker: bool = False  # holds the model: fronts beside it send their work here
+    entrypoint: str | None = None  # the local entrypoint `make run` starts
+    detach: bool = False  # `modal run --detach`: closing the terminal must not cancel the work
+    serves_http: bool = False  # `make serve`
 
 
-WORKLOADS: tuple[Workload, ...] = (
-    Workload("batch", "batch", "a GPU job started from your machine", frozenset({RETRIES, SINGLE_USE})),
-    Workload(
-        "map", "fanout", "fan-out over many inputs with .map()", frozenset({RETRIES, SINGLE_USE, CONCURRENT})
-    ),
-    Workload("web", "web", "an HTTP endpoint (see --web)", frozenset({WARM, CONCURRENT})),
-    Workload(
-        "cron", "cron", "a scheduled job (modal.Cron or modal.Period)", frozenset({RETRIES, SINGLE_USE})
-    ),
-    Workload(
-        "service",
-        "service",
-        "a stateful @app.cls service: load once, serve many",
-        frozenset({WARM, CONCURRENT, RETRIES}),
-    ),
-    Workload("batched", "batched", "dynamic batching: callers send single items", frozenset({WARM, RETRIES})),
-    Workload(
-        "spawn",
-        "jobs",
-        "background jobs: .spawn(), .spawn_map(), results by call id",
-        frozenset({RETRIES, SINGLE_USE}),
-    ),
-)
-WORKLOAD_KINDS: tuple[str, ...] = tuple(w.kind for w in WORKLOADS)
-WORKLOAD_BY_KIND: dict[str, Workload] = {w.kind: w for w in WORKLOADS}
-DEFAULT_WORKLOADS: tuple[str, ...] = ("batch",)
+KINDS: tuple[Kind, ...] = (
+    Kind("batch", "batch", "a GPU job started from your machine", "batch_job", None, "function",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core", entrypoint="run_batch"),
+    Kind("map", "fanout", "fan-out over many inputs with .map()", "process_item", None, "function",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, CONCURRENT, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
+         entrypoint="run_map"),
+    Kind("web", "web", "an HTTP endpoint (see --web-style)", "api", None, "function",
+         frozenset({TIMEOUT, WARM, CONCURRENT, MAX_CONTAINERS, WEB, RESOURCES, SNAPSHOT}), "front",
+         serves_http=True),
+    Kind("cron", "cron", "a scheduled job (modal.Cron or modal.Period)", "scheduled_job", None, "function",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, SCHEDULE, RESOURCES, SNAPSHOT}), "front",
+         entrypoint="scheduled_job"),
+    Kind("service", "service", "a stateful @app.cls service: load once, serve many", "Service", "predict",
+         "cls", frozenset({TIMEOUT, WARM, CONCURRENT, RETRIES, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
+         worker=True,
+         entrypoint="run_service"),
+    Kind("batched", "batched", "dynamic batching: callers send single items", "Embedder", "embed", "cls",
+         frozenset({TIMEOUT, WARM, RETRIES, BATCHING, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core", worker=True,
+         entrypoint="run_batched"),
+    Kind("spawn", "jobs", "background jobs: .spawn(), results later by call id", "background_job", None,
+         "function", frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "front",
+         entrypoint="run_spawn", detach=True),
+    Kind("server", "server", "a Modal Server: an HTTP server process in each container", "Server", None,
+         "server", frozenset({WARM, MAX_CONTAINERS, SERVER, RESOURCES}), "core", serves_http=True),
+)  # fmt: skip
+KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
+KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+DEFAULT_KINDS: tuple[str, ...] = ("batch",)
+WORKER_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS if k.worker)
 
-
-def kinds_taking(need: str) -> tuple[str, ...]:
-    """The workload kinds an option applies to: those with the knob, or the kind itself."""
-    return tuple(w.kind for w in WORKLOADS if need == w.kind or need in w.knobs)
-
+# Functions every project has beside its kinds, with the keys `--gpu-for` takes for them.
+CORE_PROBE = "core"  # run_core: the GPU core on its own, what `make smoke` and `make shell` use
+DOWNLOAD = "download"  # download_weights, with --hf-model: CPU, long timeout
+GPU_FOR_KEYS: tuple[str, ...] = (*KIND_NAMES, CORE_PROBE, DOWNLOAD)
+DOWNLOAD_TIMEOUT = 3600  # an hour: model weights are large, and a download needs no GPU
 
 WEB_STYLES: dict[str, str] = {
     "asgi": "a FastAPI app behind @modal.asgi_app",
@@ -96,12 +144,9 @@ WEB_STYLES: dict[str, str] = {
     "wsgi": "a Flask app behind @modal.wsgi_app",
 }
 DEFAULT_WEB_STYLE = "asgi"
-
-BASES: dict[str, str] = {
-    "debian-slim": "modal.Image.debian_slim: small, fast to build",
-    "cuda": "NVIDIA's CUDA devel image (nvcc, cuDNN headers) via Image.from_registry",
-}
-DEFAULT_BASE = "debian-slim"
+FRONT_MAX_INPUTS = 100  # a CPU front waits on its worker: one container can hold many requests
+SERVER_PORT = 8000
+SERVER_STARTUP_TIMEOUT = 600  # a Server's container has this long to listen on its port (model loads)
 
 
 @dataclass(frozen=True)
@@ -110,7 +155,7 @@ class IntKnob:
     low: int
     high: int
     default: int | None  # None: left to Modal (the option is not written)
-    needs: str | None  # the knob (WARM, ...) or workload kind a project must have for it to apply
+    needs: str  # the knob (WARM, ...) a function must accept for the option to apply
     help: str
 
 
@@ -118,24 +163,80 @@ class IntKnob:
 # limits where only its servers check (timeout up to 24 h, retries capped at 10), and generous
 # sanity caps elsewhere.
 INT_KNOBS: tuple[IntKnob, ...] = (
-    IntKnob("timeout", 1, 24 * 3600, 600, None, "seconds one input may run, for every function"),
+    IntKnob("timeout", 1, 24 * 3600, 600, TIMEOUT, "seconds one input may run"),
     IntKnob("min_containers", 0, 100, 0, WARM, "containers kept warm (billed while idle)"),
-    IntKnob("max_containers", 1, 1000, None, None, "cap on containers per function"),
+    IntKnob("max_containers", 1, 1000, None, MAX_CONTAINERS, "cap on containers per function"),
     IntKnob("buffer_containers", 0, 100, None, WARM, "extra warm containers while busy"),
     IntKnob("scaledown_window", 2, 3600, None, WARM, "seconds an idle container stays up"),
     IntKnob("retries", 0, 10, 0, RETRIES, "retries with exponential backoff (modal.Retries)"),
     IntKnob("max_inputs", 1, 1000, None, CONCURRENT, "inputs one container handles at once"),
-    IntKnob("batch_size", 1, 1000, 32, "batched", "most items in one dynamic batch"),
-    IntKnob("batch_wait_ms", 0, 600_000, 100, "batched", "longest wait to fill a batch, ms"),
+    IntKnob("batch_size", 1, 1000, 32, BATCHING, "most items in one dynamic batch"),
+    IntKnob("batch_wait_ms", 0, 600_000, 100, BATCHING, "longest wait to fill a batch, ms"),
+    IntKnob("target_concurrency", 1, 1000, None, SERVER, "requests one Server container aims to hold"),
+    IntKnob("memory", 128, 344_064, None, RESOURCES, "MiB of memory requested for the core's functions"),
 )
 INT_KNOB_BY_KEY: dict[str, IntKnob] = {k.key: k for k in INT_KNOBS}
+CPU_RANGE = (0.125, 64.0)  # cores a function may request
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+BASES: dict[str, str] = {
+    "debian-slim": "modal.Image.debian_slim: small, fast to build",
+    "cuda": "NVIDIA's CUDA devel image (nvcc, cuDNN headers) via Image.from_registry",
+}
+DEFAULT_BASE = "debian-slim"
+CUDA_IMAGE = "nvidia/cuda:12.8.1-devel-ubuntu24.04"
+
+# The container Pythons each image builder version supports (modal 1.6.4's
+# `modal._image.SUPPORTED_PYTHON_SERIES`; debian_slim refuses free-threaded builds). The project pins
+# its builder version in the Makefile (MODAL_IMAGE_BUILDER_VERSION), so the check below holds
+# whatever the workspace's setting is.
+IMAGE_BUILDERS: dict[str, tuple[str, ...]] = {
+    "2025.06": ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15"),
+    "2026.10": ("3.11", "3.12", "3.13", "3.14", "3.15"),
+}
+DEFAULT_IMAGE_BUILDER = "2026.10"
+CONTAINER_PYTHONS: tuple[str, ...] = ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+DEFAULT_PYTHON = "3.12"
+
+# Pins of what modalgen's own code in the image needs (checked against the versions these
+# templates were tested with: see tests/test_generated_projects.py).
+MODAL_MINOR = "1.6"
+PINS: dict[str, str] = {
+    "fastapi": "fastapi[standard]==0.165.0",
+    "flask": "flask==3.1.3",
+    "huggingface_hub": "huggingface-hub==2.4.0",
+}
+
+# Environment variables a project may not set in its image: each would break the container
+# (where Python and modal look for code and config) or collide with Modal's own.
+FORBIDDEN_ENV = ("PATH", "PYTHONPATH", "HOME", "PYTHONHOME", "LD_LIBRARY_PATH", "LD_PRELOAD")
+FORBIDDEN_ENV_PREFIXES = ("MODAL_",)
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: the keys real services read, by the names people give their Secrets.
+
+KNOWN_SECRET_KEYS: dict[str, tuple[str, ...]] = {
+    "huggingface": ("HF_TOKEN",),
+    "huggingface-secret": ("HF_TOKEN",),
+    "hf": ("HF_TOKEN",),
+    "hf-token": ("HF_TOKEN",),
+    "wandb": ("WANDB_API_KEY",),
+    "wandb-secret": ("WANDB_API_KEY",),
+    "openai": ("OPENAI_API_KEY",),
+    "openai-secret": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"),
+    "github": ("GITHUB_TOKEN",),
+}
+HF_SECRET = "huggingface-secret"  # what a gated model asks for (HF_TOKEN)
+
+# ---------------------------------------------------------------------------------------------
+# Volumes and the rest
 
 HF_CACHE_VOLUME = "huggingface-cache"
 HF_CACHE_MOUNT = "/root/.cache/huggingface"
-
-# Container Pythons that every Modal image builder version supports (see shared/notes/modal.md).
-CONTAINER_PYTHONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
-DEFAULT_PYTHON = "3.12"
 
 DEFAULT_CRON = "0 6 * * *"
 DEFAULT_TIMEZONE = "UTC"
@@ -147,6 +248,11 @@ FORBIDDEN_MOUNTS: tuple[str, ...] = ("/", "/root", "/tmp")
 SYSTEM_DIRS: tuple[str, ...] = (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var",
 )  # fmt: skip
+
+# Package names a project may not take: they would shadow what the project imports or what its
+# tests need (the standard library's names are refused too, in fields.check_name).
+RESERVED_PACKAGES = ("modal", "tests", "test", "conftest", "app", "fastapi", "flask", "pytest", "yaml",
+                     "httpx", "croniter", "uvicorn", "starlette", "pydantic")  # fmt: skip
 
 ANSWERS_FILE = ".modalgen-answers.yml"
 TEMPLATE_NAME = "project"

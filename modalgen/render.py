@@ -24,7 +24,12 @@ def template_dir() -> Path:
 
 
 def answers_for(spec: Spec, version: str = __version__) -> dict[str, Any]:
-    return {**spec.to_answers(), "modalgen_version": version}
+    """What a project records: its answers, this modalgen's version and the plan they make."""
+    from modalgen.plan import make_plan
+
+    plan = make_plan(spec)
+    answers = spec.to_answers(set(plan.applies))
+    return {**answers, "modalgen_version": version, "plan": {**plan.to_data(), "answered": list(answers)}}
 
 
 def release_template(version: str) -> Path | None:
@@ -65,20 +70,25 @@ def _no_git_probes() -> Iterator[None]:
             module.is_git_available = original
 
 
-def render(
-    spec: Spec, destination: Path, *, template: Path | None = None, version: str = __version__
-) -> Path:
-    """Render the project for `spec` into `destination` (which must not exist yet).
+def render(spec: Spec, destination: Path) -> Path:
+    """Render the project for `spec` into `destination` (which must not exist yet)."""
+    return render_data(answers_for(spec), destination, template_dir())
 
-    `template` and `version` render it as an earlier modalgen did (see `release_template`).
+
+def render_data(data: dict[str, Any], destination: Path, template: Path) -> Path:
+    """Render `template` with recorded answers as they are, e.g. a project as an earlier release made it.
+
+    The answers a project records are exactly the data it was rendered with (plus copier's
+    `_src_path`), so this reproduces the project as it was made: the base of a 3-way merge.
     """
     import copier
 
+    data = {key: value for key, value in data.items() if not key.startswith("_")}
     with _no_git_probes():
         copier.run_copy(
-            str(template or template_dir()),
+            str(template),
             str(destination),
-            data=answers_for(spec, version),
+            data=data,
             defaults=True,
             overwrite=False,
             quiet=True,

@@ -1,35 +1,40 @@
 """The Spec: one typed, validated description of a project, whatever its answers came from.
 
-Flags, the wizard and answers files all produce the same raw mapping (the keys of
-`.modalgen-answers.yml`); `parse_spec` is the single place that turns it into a Spec, with the
-field checks of `fields.py` and the rules that relate fields to each other.
+Flags, the wizard, answers files and `modalgen set` all produce the same raw mapping (the keys of
+`.modalgen-answers.yml`, which are the flags' names with `_`); `parse_spec` is the single place
+that turns it into a Spec, with the field checks of `fields.py` and the rules between fields.
+Whether an option applies at all is the plan's to say (`plan.py`): an option no function of the
+plan takes is refused rather than ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modalgen import catalog
 from modalgen.fields import (
     GpuChoice,
+    SecretKeys,
     SpecError,
     VolumeMount,
     check_bool,
     check_choice,
+    check_cpu,
     check_cron,
     check_description,
     check_hf_model,
+    check_image_builder,
     check_int,
     check_name,
     check_period,
     check_python,
     check_timezone,
-    flag,
     package_name,
     parse_apt,
     parse_env,
+    parse_gpu_for,
     parse_gpus,
     parse_pip,
     parse_secrets,
@@ -37,7 +42,27 @@ from modalgen.fields import (
     parse_workloads,
 )
 
-__all__ = ["ANSWER_KEYS", "Spec", "SpecError", "parse_spec"]
+__all__ = ["ANSWER_KEYS", "Spec", "SpecError", "migrate", "parse_spec"]
+
+# Answer keys, in the order the answers file shows them. Each is also a flag: `--web-style` sets
+# `web_style`, `--workload` adds to `workload`.
+ANSWER_KEYS: tuple[str, ...] = (
+    "name", "description", "gpu", "gpu_for", "cpu", "workload", "cron", "timezone", "period",
+    "volume", "python", "image_builder", "web_style", "public",
+    *(k.key for k in catalog.INT_KNOBS),
+    "single_use_containers", "apt", "pip", "allow_unpinned", "env", "base", "uv_sync", "secret",
+    "hf_model", "snapshot", "gpu_snapshot",
+)  # fmt: skip
+
+# Keys that modalgen 0.1.0 wrote, and what they are called now: older answers files still load.
+RENAMED_KEYS = {
+    "project_name": "name",
+    "workloads": "workload",
+    "volumes": "volume",
+    "python_version": "python",
+    "secrets": "secret",
+}
+BOOKKEEPING = {"modalgen_version", "_src_path", "_commit", "plan"}
 
 
 @dataclass(frozen=True)
@@ -45,12 +70,15 @@ class Spec:
     name: str
     description: str = catalog.DEFAULT_DESCRIPTION
     gpus: tuple[GpuChoice, ...] = (GpuChoice(catalog.DEFAULT_GPU),)  # empty: CPU-only
-    workloads: tuple[str, ...] = catalog.DEFAULT_WORKLOADS
+    gpu_for: tuple[tuple[str, tuple[GpuChoice, ...]], ...] = ()  # per kind: its own GPU, () for CPU
+    cpu: float | None = None  # cores for the functions that run the core
+    workloads: tuple[str, ...] = catalog.DEFAULT_KINDS
     cron: str = catalog.DEFAULT_CRON
     timezone: str = catalog.DEFAULT_TIMEZONE
     period: str | None = None  # "30m", "6h", "1d": a modal.Period instead of the cron string
     volumes: tuple[VolumeMount, ...] = ()
     python: str = catalog.DEFAULT_PYTHON
+    image_builder: str = catalog.DEFAULT_IMAGE_BUILDER
     web_style: str = catalog.DEFAULT_WEB_STYLE
     public: bool = False
     knobs: tuple[tuple[str, int | None], ...] = tuple((k.key, k.default) for k in catalog.INT_KNOBS)
@@ -61,9 +89,11 @@ class Spec:
     env: tuple[tuple[str, str], ...] = ()
     base: str = catalog.DEFAULT_BASE
     uv_sync: bool = False
-    secrets: tuple[str, ...] = ()
+    secrets: tuple[SecretKeys, ...] = ()
     hf_model: str | None = None  # "org/name@revision"
     snapshot: bool = False
+    gpu_snapshot: bool = False
+    given: frozenset[str] = field(default=frozenset(), compare=False)  # keys the user gave
 
     @property
     def package(self) -> str:
@@ -72,28 +102,40 @@ class Spec:
     def knob(self, key: str) -> int | None:
         return dict(self.knobs)[key]
 
-    def to_answers(self) -> dict[str, Any]:
-        """The recorded answers: plain YAML values, the template's question names."""
+    def gpu_override(self, key: str) -> tuple[GpuChoice, ...] | None:
+        """The GPU `--gpu-for KEY=...` gave, () for CPU; None when not given."""
+        return dict(self.gpu_for).get(key)
+
+    def to_answers(self, applies: set[str]) -> dict[str, Any]:
+        """The recorded answers: plain YAML values, keyed like the flags.
+
+        Options that apply to no function of the plan (`applies` holds those that do) are left
+        out, so the file says only what the project uses.
+        """
         answers: dict[str, Any] = {
-            "project_name": self.name,
+            "name": self.name,
             "description": self.description,
             "gpu": [str(g) for g in self.gpus],
-            "workloads": list(self.workloads),
-            "volumes": [{"name": v.name, "mount": v.mount} for v in self.volumes],
-            "python_version": self.python,
-            **{key: value for key, value in self.knobs if key not in BATCHED_KEYS},
-            "single_use_containers": self.single_use_containers,
+            "gpu_for": {key: [str(g) for g in gpus] for key, gpus in self.gpu_for},
+            "cpu": self.cpu,
+            "workload": list(self.workloads),
+            "volume": [{"name": v.name, "mount": v.mount} for v in self.volumes],
+            "python": self.python,
+            "image_builder": self.image_builder,
+            **{key: value for key, value in self.knobs if key in applies},
             "apt": list(self.apt),
             "pip": list(self.pip),
             "allow_unpinned": self.allow_unpinned,
             "env": dict(self.env),
             "base": self.base,
             "uv_sync": self.uv_sync,
-            "secrets": list(self.secrets),
+            "secret": [{"name": s.name, "keys": list(s.keys)} for s in self.secrets],
             "hf_model": self.hf_model,
             "snapshot": self.snapshot,
+            "gpu_snapshot": self.gpu_snapshot,
         }
-        # Questions that only exist for one kind, as copier.yml's `when` records them.
+        if "single_use_containers" in applies:
+            answers["single_use_containers"] = self.single_use_containers
         if "cron" in self.workloads:
             answers["period"] = self.period
             if self.period is None:
@@ -102,87 +144,70 @@ class Spec:
         if "web" in self.workloads:
             answers["web_style"] = self.web_style
             answers["public"] = self.public
-        if "batched" in self.workloads:
-            answers.update({key: self.knob(key) for key in BATCHED_KEYS})
-        return answers
+        return {key: answers[key] for key in ANSWER_KEYS if key in answers}
 
 
-BATCHED_KEYS = ("batch_size", "batch_wait_ms")
+def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers as this modalgen names them: keys of earlier releases renamed."""
+    migrated: dict[str, Any] = {}
+    for key, value in raw.items():
+        new = RENAMED_KEYS.get(key, key)
+        if new in migrated and new != key:
+            raise SpecError("answers", key, f'one of "{key}" and "{new}" (they are the same answer)')
+        migrated[new] = value
+    return migrated
 
 
-# Answer keys, in the order the summary and the answers file show them.
-ANSWER_KEYS = (
-    "project_name", "description", "gpu", "workloads", "cron", "timezone", "period", "volumes",
-    "python_version", "web_style", "public", *(k.key for k in catalog.INT_KNOBS), "single_use_containers",
-    "apt", "pip", "allow_unpinned", "env", "base", "uv_sync", "secrets", "hf_model", "snapshot",
-)  # fmt: skip
-
-
-def _check_applicable(
-    key: str, value: Any, default: Any, needs: str | None, workloads: tuple[str, ...]
-) -> None:
-    """Refuse an option none of the project's workloads would use: it would do nothing."""
-    if needs is None or value == default:
-        return
-    kinds = catalog.kinds_taking(needs)
-    if not any(k in workloads for k in kinds):
-        allowed = f"it applies to the workloads {', '.join(kinds)}; add one with --workload"
-        raise SpecError(flag(key), value, allowed)
+def _knob_values(raw: Mapping[str, Any]) -> tuple[tuple[str, int | None], ...]:
+    return tuple((k.key, check_int(k, raw.get(k.key, k.default))) for k in catalog.INT_KNOBS)
 
 
 def parse_spec(raw: Mapping[str, Any]) -> Spec:
-    """Validate a raw answers mapping (flags, wizard or answers file) into a Spec.
+    """Validate a raw answers mapping (flags, wizard, answers file or `set`) into a Spec.
 
-    Missing keys take their defaults. Unknown keys are refused, so a typo in an answers file is
-    reported instead of silently ignored.
+    Missing keys take their defaults. Every value given is checked, whether or not it applies;
+    unknown keys are refused, so a typo in an answers file is reported instead of ignored.
     """
-    known = set(ANSWER_KEYS) | {"modalgen_version", "_src_path", "_commit"}
+    raw = migrate(raw)
     for key in raw:
-        if key not in known:
+        if key not in ANSWER_KEYS and key not in BOOKKEEPING:
             raise SpecError("answers", key, f"known keys are {', '.join(ANSWER_KEYS)}")
-    defaults = Spec(name="x")
-    workloads = parse_workloads(raw.get("workloads", list(defaults.workloads)))
-    has_cron = "cron" in workloads
     allow_unpinned = check_bool("allow_unpinned", raw.get("allow_unpinned", False))
-    period = check_period(raw.get("period")) if has_cron else None
-    knobs = []
-    for knob in catalog.INT_KNOBS:
-        value = check_int(knob, raw.get(knob.key, knob.default))
-        _check_applicable(knob.key, value, knob.default, knob.needs, workloads)
-        knobs.append((knob.key, value))
-    mins, maxs = dict(knobs)["min_containers"], dict(knobs)["max_containers"]
-    if maxs is not None and mins > maxs:
-        raise SpecError("min-containers", mins, f"at most --max-containers ({maxs})")
+    builder = check_image_builder(raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER))
+    # A schedule is checked whenever it is given, with a cron workload or not.
+    period = check_period(raw.get("period"))
+    if period and raw.get("cron") not in (None, catalog.DEFAULT_CRON):
+        raise SpecError("period", period, "--period or --cron, not both")
+    knobs = _knob_values(raw)
+    values = dict(knobs)
+    if values["max_containers"] is not None and values["min_containers"] > values["max_containers"]:
+        raise SpecError("min_containers", values["min_containers"],
+                        f"at most --max-containers ({values['max_containers']})")  # fmt: skip
     single_use = check_bool("single_use_containers", raw.get("single_use_containers", False))
-    _check_applicable("single_use_containers", single_use, False, catalog.SINGLE_USE, workloads)
-    web_style = check_choice("web_style", raw.get("web_style", catalog.DEFAULT_WEB_STYLE), catalog.WEB_STYLES)
-    public = check_bool("public", raw.get("public", False))
-    _check_applicable("web_style", web_style, catalog.DEFAULT_WEB_STYLE, "web", workloads)
-    _check_applicable("public", public, False, "web", workloads)
+    if single_use and values["max_inputs"] is not None:
+        raise SpecError("max_inputs", values["max_inputs"],
+                        "nothing with --single-use-containers: a container that takes one input "
+                        "cannot take several at once")  # fmt: skip
+    volumes = parse_volumes(raw.get("volume", []))
     hf_model = check_hf_model(raw.get("hf_model"), allow_unpinned)
-    volumes = parse_volumes(raw.get("volumes", []))
-    if hf_model and any(
-        v.name == catalog.HF_CACHE_VOLUME or v.mount == catalog.HF_CACHE_MOUNT for v in volumes
-    ):
+    if hf_model and any(v.name == catalog.HF_CACHE_VOLUME or v.mount == catalog.HF_CACHE_MOUNT for v in volumes):
         raise SpecError("volume", catalog.HF_CACHE_VOLUME, "a name and mount other than --hf-model's cache")
-    return Spec(
-        name=check_name(raw.get("project_name")),
-        description=check_description(raw.get("description", defaults.description)),
-        gpus=parse_gpus(raw.get("gpu", [str(g) for g in defaults.gpus])),
-        workloads=workloads,
-        # A schedule is only checked (and croniter only imported) when there is a cron workload.
-        cron=check_cron(raw.get("cron", defaults.cron)) if has_cron and not period else defaults.cron,
-        timezone=(
-            check_timezone(raw.get("timezone", defaults.timezone))
-            if has_cron and not period
-            else defaults.timezone
-        ),
+    spec = Spec(
+        name=check_name(raw.get("name")),
+        description=check_description(raw.get("description", catalog.DEFAULT_DESCRIPTION)),
+        gpus=parse_gpus(raw.get("gpu", [catalog.DEFAULT_GPU])),
+        gpu_for=parse_gpu_for(raw.get("gpu_for")),
+        cpu=check_cpu(raw.get("cpu")),
+        workloads=parse_workloads(raw.get("workload", list(catalog.DEFAULT_KINDS))),
+        cron=check_cron(raw.get("cron", catalog.DEFAULT_CRON)),
+        timezone=check_timezone(raw.get("timezone", catalog.DEFAULT_TIMEZONE)),
         period=period,
         volumes=volumes,
-        python=check_python(raw.get("python_version", defaults.python)),
-        web_style=web_style if "web" in workloads else catalog.DEFAULT_WEB_STYLE,
-        public=public if "web" in workloads else False,
-        knobs=tuple(knobs),
+        python=check_python(raw.get("python", catalog.DEFAULT_PYTHON), builder),
+        image_builder=builder,
+        web_style=check_choice("web_style", raw.get("web_style", catalog.DEFAULT_WEB_STYLE), catalog.WEB_STYLES),
+        public=check_bool("public", raw.get("public", False)),
+        knobs=knobs,
         single_use_containers=single_use,
         apt=parse_apt(raw.get("apt")),
         pip=parse_pip(raw.get("pip"), allow_unpinned),
@@ -190,7 +215,13 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         env=parse_env(raw.get("env")),
         base=check_choice("base", raw.get("base", catalog.DEFAULT_BASE), catalog.BASES),
         uv_sync=check_bool("uv_sync", raw.get("uv_sync", False)),
-        secrets=parse_secrets(raw.get("secrets")),
+        secrets=parse_secrets(raw.get("secret")),
         hf_model=hf_model,
         snapshot=check_bool("snapshot", raw.get("snapshot", False)),
+        gpu_snapshot=check_bool("gpu_snapshot", raw.get("gpu_snapshot", False)),
+        given=frozenset(k for k in raw if k not in BOOKKEEPING),
     )
+    from modalgen.plan import check_applicable  # the plan says which options apply
+
+    check_applicable(spec)
+    return spec

@@ -1,0 +1,159 @@
+"""copier.yml, written from the catalogue: the template's questions, and the facts it prints.
+
+`python -m modalgen.copier_yml` rewrites `templates/project/copier.yml`; a test fails when the file
+and the catalogue drift apart. The templates render from the plan (`plan.py`), which modalgen
+passes as data and records in the answers file, so plain `copier copy --data-file ANSWERS` renders
+the very tree `modalgen new` does. The questions only say what each recorded answer is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from modalgen import __version__, catalog
+from modalgen.spec import ANSWER_KEYS, Spec
+
+HEADER = """\
+# Written by `python -m modalgen.copier_yml` from modalgen/catalog.py: edit the catalogue, not this
+# file (tests/test_template_contract.py fails when they differ). The files render from `plan`, which
+# modalgen computes from the answers and records in .modalgen-answers.yml; the questions below say
+# what each recorded answer is, so `copier copy --data-file .modalgen-answers.yml` renders the same.
+"""
+
+HELP = {
+    "name": "Project name (the folder and the Modal app; its package is derived from it)",
+    "description": "One line that says what the project does",
+    "gpu": "GPU types with counts, in fallback order (e.g. [H100:2, A100-80GB:2]); [] for CPU-only",
+    "gpu_for": "Where single functions run: {KIND: [GPU, ...]} or {KIND: []} for CPU",
+    "cpu": "CPU cores for the functions that run the core (null: Modal's default)",
+    "workload": "What the project runs",
+    "cron": "Schedule of the cron job, 5 fields",
+    "timezone": "IANA time zone of the schedule",
+    "period": "Run every N minutes, hours or days instead of a cron string: 30m, 6h, 1d (null: cron)",
+    "volume": "Volumes to mount, e.g. [{name: model-cache, mount: /model-cache}]",
+    "python": "The container's Python",
+    "image_builder": "The Modal image builder version the project pins",
+    "web_style": "How the endpoint is served",
+    "public": "Serve the endpoint without Modal proxy auth",
+    "single_use_containers": "A fresh container for every input (jobs only)",
+    "apt": "Debian packages for the image",
+    "pip": "Pinned Python packages for the image (NAME==VERSION)",
+    "allow_unpinned": "Accept unpinned pip specs and model revisions",
+    "env": "Environment variables baked into the image",
+    "base": "The image's base",
+    "uv_sync": "The image installs the project's runtime dependencies from uv.lock",
+    "secret": "Modal Secrets every function receives, with their keys: [{name: openai, keys: [OPENAI_API_KEY]}]",
+    "hf_model": "A Hugging Face model: org/name@revision (null for none)",
+    "snapshot": "Memory snapshots for faster cold starts (deployed apps only)",
+    "gpu_snapshot": "GPU memory snapshots (experimental; with snapshot)",
+}
+CHOICES: dict[str, list[str]] = {
+    "workload": list(catalog.KIND_NAMES),
+    "python": list(catalog.CONTAINER_PYTHONS),
+    "image_builder": list(catalog.IMAGE_BUILDERS),
+    "web_style": list(catalog.WEB_STYLES),
+    "base": list(catalog.BASES),
+}
+
+
+def _question(key: str, default: Any) -> dict[str, Any]:
+    knob = catalog.INT_KNOB_BY_KEY.get(key)
+    if knob:
+        help_text = f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high})"
+        question: dict[str, Any] = {"type": "int" if knob.default is not None else "yaml", "help": help_text}
+    elif isinstance(default, bool):
+        question = {"type": "bool", "help": HELP[key]}
+    elif key in CHOICES or isinstance(default, str):
+        question = {"type": "str", "help": HELP[key]}
+    else:
+        question = {"type": "yaml", "help": HELP[key]}
+    if key in CHOICES:
+        question["choices"] = CHOICES[key]
+    if key == "workload":
+        question["multiselect"] = True
+    if key != "name":
+        question["default"] = default
+        question["when"] = f"{{{{ '{key}' in plan.answered }}}}"
+    return question
+
+
+def _defaults() -> dict[str, Any]:
+    spec = Spec(name="x")
+    return {**spec.to_answers(set(ANSWER_KEYS)), "period": None, "cron": spec.cron, "timezone": spec.timezone,
+            "web_style": spec.web_style, "public": spec.public, "single_use_containers": False}  # fmt: skip
+
+
+def catalog_facts() -> dict[str, Any]:
+    """What the generated projects' own checks need to know about Modal, from the catalogue."""
+    return {
+        "modal_minor": catalog.MODAL_MINOR,
+        "gpus": [
+            {"name": g.name, "aliases": list(g.aliases), "vram_gb": g.vram_gb, "max_count": g.max_count,
+             "price_per_hour": g.price_per_hour, "served_as": list(g.served_as), "note": g.note}
+            for g in catalog.GPUS
+        ],  # fmt: skip
+        "limits": {
+            "timeout": [catalog.INT_KNOB_BY_KEY["timeout"].low, catalog.INT_KNOB_BY_KEY["timeout"].high],
+            "retries": catalog.INT_KNOB_BY_KEY["retries"].high,
+            "cpu": list(catalog.CPU_RANGE),
+            "memory": [catalog.INT_KNOB_BY_KEY["memory"].low, catalog.INT_KNOB_BY_KEY["memory"].high],
+        },
+        "image_builders": {k: list(v) for k, v in catalog.IMAGE_BUILDERS.items()},
+        "forbidden_mounts": list(catalog.FORBIDDEN_MOUNTS),
+        "system_dirs": list(catalog.SYSTEM_DIRS),
+    }
+
+
+def _excludes() -> list[str]:
+    """Module and test files of the kinds a project lacks; generated per kind from the catalogue."""
+    patterns = []
+    for kind in catalog.KINDS:
+        for path in (f"{{{{ plan.package }}}}/{kind.module}.py", f"tests/test_{kind.module}.py"):
+            patterns.append(f"{{% if '{kind.name}' not in plan.kinds %}}{path}{{% endif %}}")
+    for path in ("{{ plan.package }}/weights.py", "tests/test_weights.py"):
+        patterns.append(f"{{% if not plan.model %}}{path}{{% endif %}}")
+    patterns.append("{% if not plan.secrets %}.env.example{% endif %}")
+    return patterns
+
+
+def document() -> dict[str, Any]:
+    defaults = _defaults()
+    doc: dict[str, Any] = {
+        "_min_copier_version": "9.4.0",
+        "_subdirectory": "template",
+        "_answers_file": catalog.ANSWERS_FILE,
+        "_templates_suffix": ".jinja",
+        "_envops": {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True},
+        "_exclude": _excludes(),
+    }
+    for key in ANSWER_KEYS:
+        doc[key] = _question(key, defaults.get(key))
+    doc["modalgen_version"] = {
+        "type": "str", "help": "The modalgen version that rendered the project", "default": __version__,
+    }  # fmt: skip
+    doc["plan"] = {"type": "yaml", "help": "What modalgen planned from the answers (modalgen/plan.py)",
+                   "default": {}, "when": False}  # fmt: skip
+    doc["catalog"] = {"type": "yaml", "help": "Facts from modalgen/catalog.py", "default": catalog_facts(),
+                      "when": False}  # fmt: skip
+    return doc
+
+
+def text() -> str:
+    return HEADER + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from modalgen.render import template_dir
+
+    path = Path(template_dir()) / "copier.yml"
+    path.write_text(text(), encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,407 @@
+"""Spec -> Plan: the project's functions, each with its own resources, and what the files show.
+
+The plan is plain data. The templates print it and decide nothing; the summary, the wizard, the
+README and `modalgen new --dry-run --json` read it; tests check it without rendering. Every rule
+it applies (which kinds need a GPU, which knobs a kind accepts, defaults, limits) comes from the
+catalogue.
+
+Placement, the rule that matters for the user's money: a function gets a GPU only where the work
+runs. Functions that run the core get the project's GPU; a web front, cron or spawn beside a
+worker (`service`, `batched`) runs on CPU and sends its work to the worker, which holds the model
+and the warm containers; the weights download runs on CPU with a long timeout. `--gpu-for`
+overrides any of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from modalgen import catalog
+from modalgen.fields import GpuChoice, SpecError, volume_identifier
+from modalgen.spec import Spec
+
+PERIOD_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Modal function (or class, or Server) of the project, as it will be written."""
+
+    name: str  # the Python object: "batch_job", "Service", "run_core", "download_weights"
+    key: str  # what --gpu-for calls it: a kind, "core" or "download"
+    kind: str
+    module: str
+    decorator: str  # "function", "cls" or "server"
+    method: str | None
+    role: str  # "core": runs the core itself; "front": sends its work to `calls`; "download"
+    gpu: tuple[str, ...]  # GPU specs in fallback order; () is CPU-only
+    project_gpu: bool  # the project's GPU (the GPU constant in common.py)
+    cpu: float | None
+    memory: int | None
+    timeout: int | None
+    retries: int | None
+    min_containers: int | None
+    max_containers: int | None
+    buffer_containers: int | None
+    scaledown_window: int | None
+    max_inputs: int | None
+    single_use: bool
+    volumes: bool  # the project's Volumes
+    model_cache: bool  # the Hugging Face cache Volume
+    secrets: bool
+    snapshot: bool
+    gpu_snapshot: bool
+    schedule: dict[str, Any] | None
+    web: dict[str, Any] | None
+    batching: dict[str, int] | None
+    server: dict[str, Any] | None
+    calls: dict[str, str] | None  # the worker a front sends its work to: {kind, module, obj, method}
+    entrypoint: str | None
+    price_per_hour: float | None  # while a container runs: GPU + CPU + memory; None if unknown
+    warm: int  # containers kept up, idle or not
+    accepts: tuple[str, ...] = ()  # the options that apply to it (answer keys)
+
+    @property
+    def monthly_warm_cost(self) -> float | None:
+        if not self.warm:
+            return 0.0
+        return None if self.price_per_hour is None else self.price_per_hour * self.warm * catalog.HOURS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    package: str
+    description: str
+    gpu: tuple[str, ...]
+    python: str
+    image_builder: str
+    kinds: tuple[str, ...]
+    functions: tuple[Function, ...]
+    image: dict[str, Any]
+    volumes: tuple[dict[str, str], ...]
+    secrets: tuple[dict[str, Any], ...]
+    model: dict[str, str] | None
+    make: tuple[dict[str, Any], ...]
+    readme: dict[str, Any]
+    applies: frozenset[str] = field(default=frozenset())
+
+    def function(self, key: str) -> Function:
+        return next(f for f in self.functions if f.key == key)
+
+    def to_data(self) -> dict[str, Any]:
+        """The plan as JSON/YAML-ready data: what the templates and `--dry-run --json` get."""
+        data = asdict(self)
+        data.pop("applies")
+        data["functions"] = [
+            {**asdict(f), "monthly_warm_cost": f.monthly_warm_cost} for f in self.functions
+        ]
+        data["costs"] = costs(self)
+        return data
+
+
+def _price(gpu: tuple[GpuChoice, ...], cpu: float | None, memory: int | None) -> float | None:
+    """$/hr while a container runs, on the first GPU choice (fallbacks cost what they cost)."""
+    compute = (cpu or catalog.DEFAULT_CPU) * catalog.CPU_PRICE_PER_CORE_HOUR
+    compute += (memory or catalog.DEFAULT_MEMORY_MIB) / 1024 * catalog.MEMORY_PRICE_PER_GIB_HOUR
+    if not gpu:
+        return round(compute, 4)
+    gpu_price = gpu[0].price_per_hour
+    return None if gpu_price is None else round(gpu_price + compute, 4)
+
+
+def _worker(spec: Spec) -> catalog.Kind | None:
+    """The kind that holds the model, which fronts send their work to (catalogue order)."""
+    return next((catalog.KIND_BY_NAME[k] for k in spec.workloads if catalog.KIND_BY_NAME[k].worker), None)
+
+
+def _schedule(spec: Spec) -> dict[str, Any]:
+    if spec.period:
+        return {"period": spec.period, "unit": PERIOD_UNITS[spec.period[-1]], "amount": int(spec.period[:-1])}
+    return {"cron": spec.cron, "timezone": spec.timezone}
+
+
+def _kind_function(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) -> Function:
+    override = spec.gpu_override(kind.name)
+    gpu = spec.gpus if override is None else override
+    front_possible = kind.placement == "front" and worker is not None
+    if override is None and front_possible:
+        gpu = ()  # the worker holds the GPU; this function only sends it work
+    role = "front" if front_possible and not gpu else "core"
+    # A front holds no model: warm containers, resources and the concurrency knob belong to the worker.
+    front_only = {catalog.WARM, catalog.RESOURCES, catalog.MAX_CONTAINERS, catalog.CONCURRENT}
+    knobs = kind.knobs if role == "core" else kind.knobs - front_only
+    value = spec.knob
+    accepts = [k.key for k in catalog.INT_KNOBS if k.needs in knobs]
+    if catalog.SINGLE_USE in knobs:
+        accepts.append("single_use_containers")
+    if catalog.RESOURCES in knobs:
+        accepts.append("cpu")
+    if catalog.SNAPSHOT in knobs and role == "core":
+        accepts += ["snapshot", "gpu_snapshot"]
+    max_inputs = value("max_inputs") if catalog.CONCURRENT in knobs else None
+    if role == "front" and catalog.CONCURRENT in kind.knobs:
+        max_inputs = catalog.FRONT_MAX_INPUTS
+    cpu = spec.cpu if catalog.RESOURCES in knobs else None
+    memory = value("memory") if catalog.RESOURCES in knobs else None
+    warm = catalog.WARM in knobs
+    snapshot = spec.snapshot and catalog.SNAPSHOT in knobs and role == "core"
+    return Function(
+        name=kind.obj,
+        key=kind.name,
+        kind=kind.name,
+        module=kind.module,
+        decorator=kind.decorator,
+        method=kind.method,
+        role=role,
+        gpu=tuple(str(g) for g in gpu),
+        project_gpu=bool(gpu) and gpu == spec.gpus,
+        cpu=cpu,
+        memory=memory,
+        timeout=value("timeout") if catalog.TIMEOUT in knobs else None,
+        retries=(value("retries") or None) if catalog.RETRIES in knobs else None,
+        min_containers=(value("min_containers") or None) if warm else None,
+        max_containers=value("max_containers") if catalog.MAX_CONTAINERS in knobs else None,
+        buffer_containers=value("buffer_containers") if warm else None,
+        scaledown_window=value("scaledown_window") if warm else None,
+        max_inputs=max_inputs,
+        single_use=spec.single_use_containers and catalog.SINGLE_USE in knobs,
+        volumes=bool(spec.volumes),
+        model_cache=bool(spec.hf_model) and role == "core",
+        secrets=bool(spec.secrets),
+        snapshot=snapshot,
+        gpu_snapshot=snapshot and spec.gpu_snapshot and bool(gpu),
+        schedule=_schedule(spec) if catalog.SCHEDULE in kind.knobs else None,
+        web={"style": spec.web_style, "public": spec.public} if catalog.WEB in kind.knobs else None,
+        batching=(
+            {"size": value("batch_size"), "wait_ms": value("batch_wait_ms")} if catalog.BATCHING in knobs else None
+        ),
+        server=(
+            {"port": catalog.SERVER_PORT, "startup_timeout": catalog.SERVER_STARTUP_TIMEOUT,
+             "target_concurrency": value("target_concurrency"), "public": spec.public}
+            if catalog.SERVER in knobs else None
+        ),  # fmt: skip
+        calls=(
+            {"kind": worker.name, "module": worker.module, "obj": worker.obj, "method": worker.method}
+            if role == "front" and worker else None
+        ),  # fmt: skip
+        entrypoint=kind.entrypoint,
+        price_per_hour=_price(gpu, cpu, memory),
+        warm=(value("min_containers") or 0) if warm else 0,
+        accepts=tuple(accepts),
+    )
+
+
+def _core_probe(spec: Spec) -> Function:
+    """run_core: the GPU core on its own, what `make smoke` and `make shell` use."""
+    override = spec.gpu_override(catalog.CORE_PROBE)
+    gpu = spec.gpus if override is None else override
+    return Function(
+        name="run_core", key=catalog.CORE_PROBE, kind=catalog.CORE_PROBE, module="common", decorator="function",
+        method=None, role="core", gpu=tuple(str(g) for g in gpu), project_gpu=bool(gpu) and gpu == spec.gpus,
+        cpu=spec.cpu, memory=spec.knob("memory"), timeout=spec.knob("timeout"), retries=None, min_containers=None,
+        max_containers=None, buffer_containers=None, scaledown_window=None, max_inputs=None, single_use=False,
+        volumes=bool(spec.volumes), model_cache=bool(spec.hf_model), secrets=bool(spec.secrets), snapshot=False,
+        gpu_snapshot=False, schedule=None, web=None, batching=None, server=None, calls=None, entrypoint="run_core",
+        price_per_hour=_price(gpu, spec.cpu, spec.knob("memory")), warm=0, accepts=("timeout", "cpu", "memory"),
+    )  # fmt: skip
+
+
+def _download(spec: Spec) -> Function:
+    """download_weights: fetch the pinned revision into the cache Volume, on CPU, for an hour at most."""
+    override = spec.gpu_override(catalog.DOWNLOAD)
+    gpu = override or ()
+    return Function(
+        name="download_weights", key=catalog.DOWNLOAD, kind=catalog.DOWNLOAD, module="weights",
+        decorator="function", method=None, role="download", gpu=tuple(str(g) for g in gpu),
+        project_gpu=bool(gpu) and gpu == spec.gpus, cpu=None, memory=None, timeout=catalog.DOWNLOAD_TIMEOUT,
+        retries=None, min_containers=None, max_containers=None, buffer_containers=None, scaledown_window=None,
+        max_inputs=None, single_use=False, volumes=False, model_cache=True, secrets=bool(spec.secrets),
+        snapshot=False, gpu_snapshot=False, schedule=None, web=None, batching=None, server=None, calls=None,
+        entrypoint="download_weights", price_per_hour=_price(gpu, None, None), warm=0,
+    )  # fmt: skip
+
+
+def functions(spec: Spec) -> tuple[Function, ...]:
+    worker = _worker(spec)
+    made = [_core_probe(spec)]
+    if spec.hf_model:
+        made.append(_download(spec))
+    made += [_kind_function(spec, catalog.KIND_BY_NAME[k], worker) for k in spec.workloads]
+    return tuple(made)
+
+
+def _applies(spec: Spec, fns: tuple[Function, ...]) -> set[str]:
+    """The answer keys some function of the plan takes."""
+    keys = {key for fn in fns for key in fn.accepts}
+    if "cron" in spec.workloads:
+        keys |= {"cron", "timezone", "period"}
+    if "web" in spec.workloads:
+        keys |= {"web_style", "public"}
+    if "server" in spec.workloads:
+        keys.add("public")
+    return keys
+
+
+def check_applicable(spec: Spec) -> None:
+    """Refuse an option that no function of the plan takes: it would do nothing."""
+    fns = functions(spec)
+    applies = _applies(spec, fns)
+    defaults = Spec(name="x")
+    where = {
+        "cron": "the cron workload", "timezone": "the cron workload", "period": "the cron workload",
+        "web_style": "the web workload", "public": "the web and server workloads",
+    }  # fmt: skip
+    checks: list[tuple[str, Any, Any]] = [
+        *((k.key, spec.knob(k.key), k.default) for k in catalog.INT_KNOBS),
+        ("single_use_containers", spec.single_use_containers, False),
+        ("cpu", spec.cpu, None),
+        ("cron", spec.cron, defaults.cron),
+        ("timezone", spec.timezone, defaults.timezone),
+        ("period", spec.period, None),
+        ("web_style", spec.web_style, defaults.web_style),
+        ("public", spec.public, False),
+        ("snapshot", spec.snapshot, False),
+        ("gpu_snapshot", spec.gpu_snapshot, False),
+    ]
+    for key, value, default in checks:
+        if value == default or key in applies:
+            continue
+        takers = sorted({fn.kind for fn in _all_kinds_plan(spec) if key in fn.accepts})
+        target = where.get(key) or ("the " + ", ".join(takers) + " workloads" if takers else "no workload")
+        raise SpecError(key, SpecError.NO_VALUE, f"applies to {target}, and no function of this project "
+                        "takes it; add a workload with --workload, or leave the option out")  # fmt: skip
+    if spec.gpu_snapshot and not spec.snapshot:
+        raise SpecError("gpu_snapshot", SpecError.NO_VALUE, "needs --snapshot: a GPU snapshot is part of a memory snapshot")
+    if spec.gpu_snapshot and not any(fn.gpu_snapshot for fn in fns):
+        raise SpecError("gpu_snapshot", SpecError.NO_VALUE, "needs a function that loads the model on a GPU")
+    for key, _ in spec.gpu_for:
+        if key not in {fn.key for fn in fns}:
+            raise SpecError("gpu_for", f"{key}=...", f"a function this project has: {', '.join(fn.key for fn in fns)}")
+    if spec.base == "cuda" and not any(fn.gpu for fn in fns):
+        raise SpecError("base", "cuda", "debian-slim for a CPU-only project: a CUDA image without a GPU is paid for and unused")
+
+
+def _all_kinds_plan(spec: Spec) -> tuple[Function, ...]:
+    """Every kind planned as if it were in the project: which kinds would take an option."""
+    return tuple(_kind_function(spec, kind, None) for kind in catalog.KINDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the files show
+
+
+def _image(spec: Spec) -> dict[str, Any]:
+    kinds = set(spec.workloads)
+    packages = []
+    if "web" in kinds and spec.web_style == "wsgi":
+        packages.append(catalog.PINS["flask"])
+    if ("web" in kinds and spec.web_style != "wsgi") or "server" in kinds:
+        packages.append(catalog.PINS["fastapi"])
+    if spec.hf_model:
+        packages.append(catalog.PINS["huggingface_hub"])
+    env = dict(spec.env)
+    if spec.hf_model:
+        env.setdefault("HF_XET_HIGH_PERFORMANCE", "1")
+    return {
+        "base": spec.base,
+        "cuda_image": catalog.CUDA_IMAGE if spec.base == "cuda" else None,
+        "apt": list(spec.apt),
+        # With --uv-sync the runtime packages are the project's own dependencies (pyproject.toml):
+        # the image installs them from uv.lock, and no pip layer installs anything twice.
+        "packages": [] if spec.uv_sync else [*packages, *spec.pip],
+        "dependencies": [*packages, *spec.pip] if spec.uv_sync else [],
+        "env": dict(sorted(env.items())),
+        "uv_sync": spec.uv_sync,
+    }
+
+
+def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any], ...]:
+    run_fn = next((fn for fn in fns[1:] if fn.entrypoint and fn.role != "download"), fns[0])
+    detach = "--detach " if catalog.KIND_BY_NAME.get(run_fn.kind) and catalog.KIND_BY_NAME[run_fn.kind].detach else ""
+    modal = "cd $(ROOT) && uv run modal"
+    ref = "-m $(PACKAGE).app::app"
+    targets = [
+        ("install", "Create .venv with modal and the dev tools", ["uv sync"]),
+        ("test", "Offline tests: no network, no Modal account", ['uv run pytest -m "not smoke"']),
+        ("lint", "ruff, as CI runs it", ["uv run ruff check .", "uv run ruff format --check ."]),
+        ("fmt", "Fix what ruff can", ["uv run ruff check --fix .", "uv run ruff format ."]),
+        ("run", f"Run {run_fn.name} on Modal" + (" (detached: closing the terminal does not cancel it)" if detach else ""),
+         [f"{modal} run $(ENV_FLAG) {detach}{ref}.{run_fn.entrypoint}"]),
+    ]  # fmt: skip
+    if "spawn" in spec.workloads:
+        targets.append(("fetch", "Fetch a background job's result by call id: make fetch ID=fc-...",
+                        [f"{modal} run $(ENV_FLAG) {ref}.fetch_job --call-id $(ID)"]))  # fmt: skip
+    if spec.hf_model:
+        targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
+                        [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
+    targets.append(("smoke", "Run each function on Modal; check its answer and its GPU type and count",
+                    ['uv run pytest -m smoke -v -rs']))  # fmt: skip
+    if any(catalog.KIND_BY_NAME[k].serves_http for k in spec.workloads):
+        targets.append(("serve", "Serve the app with hot reload (modal serve)", [f"{modal} serve $(ENV_FLAG) -m $(PACKAGE).app"]))
+    targets += [
+        ("deploy", "Deploy the app (MODAL_ENVIRONMENT picks the environment)", [f"{modal} deploy $(ENV_FLAG) -m $(PACKAGE).app"]),
+        ("logs", "Stream the deployed app's logs", ["uv run modal app logs $(ENV_FLAG) $(APP) -f"]),
+        ("logs-recent", "The deployed app's last log entries, then exit", ["uv run modal app logs $(ENV_FLAG) $(APP)"]),
+        ("shell", "A shell in a container with run_core's image, GPU and Volumes", [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
+    ]  # fmt: skip
+    return tuple({"name": n, "help": h, "recipe": r} for n, h, r in targets)
+
+
+def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
+    pkg = spec.package
+    files = [
+        (f"{pkg}/common.py", "the `modal.App`, the image, the shared settings, and `run_core`, the core on Modal"),
+        (f"{pkg}/core.py", "the work itself, plain Python: Modal runs it on the planned hardware, the tests on a CPU"),
+        (f"{pkg}/app.py", "the deploy target: imports every module that registers functions"),
+    ]
+    for fn in fns[1:]:
+        what = catalog.KIND_BY_NAME[fn.kind].summary if fn.kind in catalog.KIND_BY_NAME else "downloads the model's pinned revision into the cache Volume"
+        files.append((f"{pkg}/{fn.module}.py", f"`{fn.name}`: {what}"))
+    if spec.secrets:
+        files.append((".env.example", "the keys each Modal Secret holds (values never written)"))
+    files += [
+        (".github/workflows/ci.yml", "lint and offline tests on push; smoke tests, then deploy, from main; smoke alone by hand"),
+        ("AGENTS.md", "the project's commands, for coding agents"),
+        ("tests/", "offline tests of every function (valid on Modal, logic run locally); smoke tests run on Modal"),
+    ]  # fmt: skip
+    return {"files": [{"path": p, "what": w} for p, w in files]}
+
+
+def make_plan(spec: Spec) -> Plan:
+    fns = functions(spec)
+    volumes = tuple(
+        {"name": v.name, "mount": v.mount, "ident": volume_identifier(v.name)} for v in spec.volumes
+    )
+    model = None
+    if spec.hf_model:
+        repo, _, revision = spec.hf_model.partition("@")
+        model = {"repo": repo, "revision": revision, "cache_dir": catalog.HF_CACHE_MOUNT}
+    return Plan(
+        name=spec.name,
+        package=spec.package,
+        description=spec.description,
+        gpu=tuple(str(g) for g in spec.gpus),
+        python=spec.python,
+        image_builder=spec.image_builder,
+        kinds=spec.workloads,
+        functions=fns,
+        image=_image(spec),
+        volumes=volumes,
+        secrets=tuple({"name": s.name, "keys": list(s.keys)} for s in spec.secrets),
+        model=model,
+        make=_make_targets(spec, fns),
+        readme=_readme(spec, fns),
+        applies=frozenset(_applies(spec, fns)),
+    )
+
+
+def costs(plan: Plan) -> dict[str, Any]:
+    """Per hour while everything runs, and per month for the warm containers alone."""
+    hourly = [fn.price_per_hour for fn in plan.functions]
+    monthly = [fn.monthly_warm_cost for fn in plan.functions]
+    return {
+        "warm_per_month": None if None in monthly else round(sum(m or 0 for m in monthly), 2),
+        "known": None not in hourly,
+    }

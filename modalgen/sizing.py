@@ -1,0 +1,599 @@
+"""Does a Hugging Face model fit on these GPUs, and which GPU shapes are the cheapest that fit?
+
+Answered before a project is rendered, so that `--gpu L4` with a 70B model fails at `modalgen new`
+with the arithmetic, not minutes into a Modal deploy with a CUDA out-of-memory error.
+
+Sizes are in GB = 1e9 bytes throughout (not GiB), the unit of Modal's GPU table ("H100 80 GB"), so a
+model's need and a card's VRAM are compared in the same unit. The figures are estimates: weights are
+exact for a known parameter count; KV cache, activations and overhead follow the documented heuristics
+below and err on the generous side.
+
+Standard library only and cheap to import: the network is touched (with `urllib`, imported there) only
+by `model_shape`, only when the Hub is allowed, and never for longer than its timeout.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+GB = 1e9  # bytes; Modal's GPU table counts VRAM in these
+
+HUB_URL = "https://huggingface.co"  # tests point this (or env MODALGEN_HUB_URL) at a local server
+_HUB_ENV = "MODALGEN_HUB_URL"
+_OFFLINE_ENVS = ("HF_HUB_OFFLINE", "MODALGEN_OFFLINE")
+_TRUTHY = {"1", "true", "yes", "on"}  # what huggingface_hub accepts for HF_HUB_OFFLINE
+_MAX_JSON_BYTES = 4_000_000  # a model-info answer is tens of KB; refuse to read a runaway body
+
+MIN_PARAMS = 1e6
+MAX_PARAMS = 1e13
+_PARAMS_ALLOWED = "a size such as 8B, 0.5B, 350M or 8x7B"
+_MAX_MODEL_LEN_RANGE = (256, 1_048_576)
+_MAX_MODEL_LEN_ALLOWED = "a whole number of tokens from 256 to 1,048,576"
+
+DTYPE_BYTES: dict[str, float] = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
+
+# Per stack: default weight dtype, whether a KV cache is counted, the usable fraction of VRAM and the
+# default context. 0.90 is vLLM's --gpu-memory-utilization default; the other stacks get the same
+# reserve so that allocator fragmentation and extra CUDA contexts have room.
+STACK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "vllm": dict(dtype="bf16", kv=True, usable=0.90, max_model_len=8192),
+    "transformers": dict(dtype="bf16", kv=True, usable=0.90, max_model_len=4096),
+    "embeddings": dict(dtype="fp32", kv=False, usable=0.90, max_model_len=None),
+    "diffusers": dict(dtype="bf16", kv=False, usable=0.90, max_model_len=None),
+    "torch": dict(dtype="fp32", kv=False, usable=0.90, max_model_len=None),
+}
+
+# Activations: a fixed GB term plus a fraction of the parameters' size in the compute dtype (bf16, or
+# fp32 for fp32 weights: quantized weights are dequantized to compute, so int4 does not shrink this).
+# - vllm/transformers: vLLM profiles one forward pass of a full token batch at startup; the peak
+#   (logits over the vocabulary, the MLP's intermediate tensors) is ~1 GB for small models and grows
+#   with width, so 1 GB + 2% of the bf16 weights (~1.3 GB at 7B, ~3.8 GB at 70B).
+# - embeddings/torch: an encoder batch or a plain torch function: 0.5 GB + 10%.
+# - diffusers: the UNet/transformer and the VAE decode hold image-sized tensors roughly proportional to
+#   the model: 1 GB + 50%.
+_ACTIVATIONS: dict[str, tuple[float, float]] = {
+    "vllm": (1.0, 0.02),
+    "transformers": (1.0, 0.02),
+    "embeddings": (0.5, 0.10),
+    "diffusers": (1.0, 0.50),
+    "torch": (0.5, 0.10),
+}
+
+# CUDA context (~0.3-0.5 GB) + framework/allocator slack (cuBLAS workspaces, CUDA graphs, NCCL buffers).
+OVERHEAD_GB = 1.0
+
+# KV estimate when the architecture is unknown: a power law through two grouped-query-attention models of
+# stacks.md, Llama-3.1-8B (128 KiB/token in bf16) and Llama-3.1-70B (320 KiB/token):
+#   bytes/token = 128 KiB * (params / 8e9) ** 0.42.
+# It over-estimates smaller GQA models (Qwen2.5-7B is 56 KiB, the formula says ~120 KiB), which is the
+# safe side; an old multi-head-attention model (Llama 2) needs ~4x more than this says.
+_KV_ANCHOR_PARAMS = 8e9
+_KV_ANCHOR_BYTES = 128 * 1024
+_KV_EXPONENT = 0.42
+
+
+class SizingError(ValueError):
+    """A user mistake: names the field (as its flag is spelled, e.g. "--model-params"), the value and what
+    is allowed, so the CLI can print it as it prints every other bad flag."""
+
+    def __init__(self, field: str, value: Any, allowed: str):
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f'{field}: "{value}" is not allowed; {allowed}')
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What sizing needs to know about a model; None where the architecture is unknown."""
+
+    repo: str
+    params: float
+    source: str  # where params came from: "hub", "known", "name" or "flag"
+    layers: int | None
+    kv_heads: int | None
+    head_dim: int | None
+    experts: str | None = None  # e.g. "8x7B" for MoE names, informational
+
+    @property
+    def has_architecture(self) -> bool:
+        """True when the exact KV formula applies (layers, KV heads and head size all known)."""
+        return None not in (self.layers, self.kv_heads, self.head_dim)
+
+
+# --------------------------------------------------------------------------------------------------
+# Parameter counts from text
+
+
+_SIZE_RE = re.compile(r"^(?:(\d+)\s*[x×]\s*)?(\d+(?:\.\d*)?|\.\d+)\s*([kmbt])$", re.IGNORECASE)
+_PLAIN_NUMBER_RE = re.compile(r"^\d+(?:\.\d*)?(?:e\d+)?$", re.IGNORECASE)
+_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def parse_params(text: str) -> float:
+    """A parameter count from text: "8B" -> 8e9, "350M" -> 3.5e8, "8x7B" -> 5.6e10, "7.6e9" -> 7.6e9.
+
+    "NxM" is the naive product: a mixture of experts shares its attention and embeddings, so the real
+    count is lower (Mixtral-8x7B is 46.7B, not 56B). Naive is the safe side for a fit check, and KNOWN
+    holds the real figures of the MoEs modalgen knows.
+    """
+    raw = str(text).strip() if text is not None else ""
+    value = _parse_size(raw.replace("_", "").replace(",", ""))
+    if value is None or not math.isfinite(value) or not MIN_PARAMS <= value <= MAX_PARAMS:
+        raise SizingError("--model-params", text, _PARAMS_ALLOWED)
+    return value
+
+
+def _parse_size(text: str) -> float | None:
+    """The number a size string means, or None when it is not one (range is checked by the caller)."""
+    if _PLAIN_NUMBER_RE.match(text):
+        return float(text)
+    m = _SIZE_RE.match(text)
+    if not m:
+        return None
+    experts, size, suffix = m.groups()
+    value = float(size) * _SUFFIX[suffix.lower()]
+    return value * int(experts) if experts else value
+
+
+# A size inside a repo name: digits (optionally "N x"), an optional decimal part, then B or M, standing
+# alone: not glued to a letter, digit or dot before it ("v0.3", "Qwen2.5", "A4B" are not sizes) nor to a
+# letter or digit after it ("4bit", "3.1" have no unit). So "Llama-3.1-70B-Instruct" -> "70B",
+# "deepseek-llm-7b-chat" -> "7b", "Qwen3-30B-A3B" -> "30B" (total, not the 3B active).
+_NAME_SIZE_RE = re.compile(r"(?<![A-Za-z0-9.])((?:\d+x)?\d+(?:\.\d+)?[BbMm])(?![A-Za-z0-9])")
+_EXPERTS_RE = re.compile(r"(?<![A-Za-z0-9.])(\d+x\d+(?:\.\d+)?[Bb])(?![A-Za-z0-9])")
+
+
+def params_from_name(repo: str) -> float | None:
+    """The size a repo name states ("Qwen2.5-0.5B-Instruct" -> 5e8), or None; the first size wins.
+
+    Only the name after the slash is read: an owner like "01-ai" must not count. "NxM" is naive (see
+    parse_params); model_shape prefers KNOWN for the MoEs it knows.
+    """
+    name = _bare_repo(repo).rsplit("/", 1)[-1]
+    for m in _NAME_SIZE_RE.finditer(name):
+        value = _parse_size(m.group(1))
+        if value is not None and MIN_PARAMS <= value <= MAX_PARAMS:
+            return value
+    return None
+
+
+def _experts_from_name(repo: str) -> str | None:
+    """The experts token of a MoE name ("Mixtral-8x7B-v0.1" -> "8x7B"), for the user's information only."""
+    m = _EXPERTS_RE.search(_bare_repo(repo).rsplit("/", 1)[-1])
+    return m.group(1).upper() if m else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Known models (stacks.md section 4: configs from the Hub, params counted on the meta device)
+
+
+def _known(
+    repos: tuple[str, ...],
+    params: float,
+    layers: int | None,
+    kv_heads: int | None,
+    head_dim: int | None,
+    experts: str | None = None,
+) -> dict[str, ModelShape]:
+    return {r.lower(): ModelShape(r, params, "known", layers, kv_heads, head_dim, experts) for r in repos}
+
+
+KNOWN: dict[str, ModelShape] = {
+    **_known(("Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct"), 0.494e9, 24, 2, 64),
+    **_known(("Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-1.5B-Instruct"), 1.54e9, 28, 2, 128),
+    **_known(("Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B-Instruct"), 7.616e9, 28, 4, 128),
+    **_known(
+        (
+            "meta-llama/Llama-3.1-8B",
+            "meta-llama/Llama-3.1-8B-Instruct",
+            "meta-llama/Meta-Llama-3.1-8B",  # the same repos under their first names (the Hub redirects)
+            "meta-llama/Meta-Llama-3.1-8B-Instruct",
+        ),
+        8.030e9,
+        32,
+        8,
+        128,
+    ),
+    **_known(
+        (
+            "meta-llama/Llama-3.1-70B",
+            "meta-llama/Llama-3.1-70B-Instruct",
+            "meta-llama/Meta-Llama-3.1-70B",
+            "meta-llama/Meta-Llama-3.1-70B-Instruct",
+        ),
+        70.554e9,
+        80,
+        8,
+        128,
+    ),
+    **_known(("mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-Instruct-v0.1"), 7.242e9, 32, 8, 128),
+    # v0.3's vocabulary is 32768 instead of 32000: 768 more rows in the untied embedding and output
+    # matrices, 2 * 768 * 4096 = 6.3M more parameters.
+    **_known(("mistralai/Mistral-7B-v0.3", "mistralai/Mistral-7B-Instruct-v0.3"), 7.248e9, 32, 8, 128),
+    # Every expert is resident: 46.7B total, although only ~12.9B are active per token.
+    **_known(
+        ("mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"), 46.703e9, 32, 8, 128, "8x7B"
+    ),
+    # BERT-small: 12 layers, hidden 384, 12 heads of 32 (no KV cache counts for an embedder).
+    **_known(("BAAI/bge-small-en-v1.5",), 33.4e6, 12, 12, 32),
+    # UNet 0.87B + OpenCLIP ViT-H text encoder 0.35B + VAE 0.08B; no layers in the LLM sense.
+    **_known(("stabilityai/sd-turbo",), 1.3e9, None, None, None),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Model shape: flag, Hub, KNOWN, name
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+def _bare_repo(repo: str) -> str:
+    """The repo id without a revision: modalgen's --hf-model is "org/model@rev"."""
+    return str(repo).split("@", 1)[0].strip()
+
+
+def _split_repo(repo: str) -> tuple[str, str]:
+    """Validated (repo id, revision); the id goes into a URL, so it is checked before it is used."""
+    text = str(repo).strip()
+    repo_id, _, revision = text.partition("@")
+    if not _REPO_RE.match(repo_id) or ".." in repo_id or (revision and not _REVISION_RE.match(revision)):
+        raise SizingError("--hf-model", repo, "a Hugging Face repo id such as Qwen/Qwen2.5-7B-Instruct")
+    return repo_id, revision or "main"
+
+
+def model_shape(
+    repo: str, *, params: str | None = None, hub: bool = True, timeout: float = 2.0
+) -> ModelShape:
+    """Parameter count and attention shape of REPO (optionally "REPO@REVISION").
+
+    Params come from the first that answers: the --model-params flag, the Hub's safetensors metadata,
+    KNOWN, the size in the name. The architecture (for the KV cache) comes from the Hub's config.json,
+    else KNOWN, else stays unknown. The Hub is asked only when `hub` is true and neither HF_HUB_OFFLINE
+    nor MODALGEN_OFFLINE is set; any failure there (DNS, refused, timeout, HTTP error, bad JSON) counts
+    as "not reachable", silently, and the whole look-up never takes much longer than `timeout`.
+    """
+    repo_id, revision = _split_repo(repo)
+    flag_params = parse_params(params) if params is not None else None
+    known = KNOWN.get(repo_id.lower())
+    hub_params: float | None = None
+    arch: tuple[int, int, int] | None = None
+    want_config = known is None or known.layers is None
+    if _hub_allowed(hub) and (flag_params is None or want_config):
+        hub_params, config = _hub_lookup(repo_id, revision, want_params=flag_params is None, timeout=timeout)
+        arch = _arch_from_config(config) if config is not None else None
+    if arch is not None:
+        layers, kv_heads, head_dim = arch
+    elif known is not None:
+        layers, kv_heads, head_dim = known.layers, known.kv_heads, known.head_dim
+    else:
+        layers, kv_heads, head_dim = None, None, None
+    experts = known.experts if known is not None and known.experts else _experts_from_name(repo_id)
+
+    total, source = _pick_params(repo_id, flag_params, hub_params, known)
+    return ModelShape(repo_id, total, source, layers, kv_heads, head_dim, experts)
+
+
+def _pick_params(
+    repo_id: str, flag_params: float | None, hub_params: float | None, known: ModelShape | None
+) -> tuple[float, str]:
+    """The first parameter count available, and its source, in the order model_shape documents."""
+    if flag_params is not None:
+        return flag_params, "flag"
+    if hub_params is not None:
+        return hub_params, "hub"
+    if known is not None:
+        return known.params, "known"
+    from_name = params_from_name(repo_id)
+    if from_name is not None:
+        return from_name, "name"
+    raise SizingError(
+        "--model-params",
+        repo_id,
+        f"the parameter count of {repo_id}, e.g. --model-params 8B"
+        " (it could not be read from the Hub or the name)",
+    )
+
+
+def _hub_allowed(hub: bool) -> bool:
+    """Offline switches win over the argument: a user who set HF_HUB_OFFLINE means it."""
+    if not hub:
+        return False
+    return not any(os.environ.get(name, "").strip().lower() in _TRUTHY for name in _OFFLINE_ENVS)
+
+
+def _hub_base() -> str:
+    return (os.environ.get(_HUB_ENV) or HUB_URL).rstrip("/")
+
+
+def _hub_lookup(
+    repo_id: str, revision: str, *, want_params: bool, timeout: float
+) -> tuple[float | None, dict[str, Any] | None]:
+    """(safetensors total, config.json) from the Hub; either None when it did not answer in time.
+
+    The requests run in a daemon thread that the caller waits for at most `timeout`: urllib's own
+    timeout covers connect and each read but not DNS resolution, which can block far longer on a machine
+    without a route. When the model-info request fails the Hub counts as unreachable and config.json is
+    not tried, so an offline run pays one timeout at most. Gated repos (meta-llama) answer model info but
+    refuse config.json without a token; KNOWN then supplies the architecture.
+    """
+    import threading
+    import time
+    from urllib.parse import quote
+
+    base = _hub_base()
+    repo_path = quote(repo_id, safe="/")
+    rev = quote(revision, safe="")
+    info_url = f"{base}/api/models/{repo_path}" + ("" if revision == "main" else f"/revision/{rev}")
+    config_url = f"{base}/{repo_path}/resolve/{rev}/config.json"
+    deadline = time.monotonic() + max(timeout, 0.0)
+    found: dict[str, Any] = {}
+
+    def work() -> None:
+        if want_params:
+            info = _get_json(info_url, timeout)
+            if info is None:
+                return
+            found["params"] = _safetensors_total(info)
+        left = deadline - time.monotonic()
+        if left > 0:
+            found["config"] = _get_json(config_url, left)
+
+    worker = threading.Thread(target=work, name="modalgen-hub", daemon=True)
+    worker.start()
+    worker.join(max(timeout, 0.0))
+    snapshot = dict(found)  # a late answer after the deadline is ignored
+    return snapshot.get("params"), snapshot.get("config")
+
+
+def _get_json(url: str, timeout: float) -> dict[str, Any] | None:
+    """A JSON object from URL, or None on any failure: the Hub is optional, never an error."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "modalgen"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(_MAX_JSON_BYTES + 1)
+        if len(body) > _MAX_JSON_BYTES:
+            return None
+        data = json.loads(body)
+    except Exception:  # noqa: BLE001 - DNS, refused, timeout, HTTP status, bad JSON: all "not reachable"
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _positive_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None
+
+
+def _safetensors_total(info: dict[str, Any]) -> float | None:
+    """The Hub's count of parameters in the repo's safetensors files ("safetensors": {"total": N})."""
+    safetensors = info.get("safetensors")
+    total = _positive_number(safetensors.get("total")) if isinstance(safetensors, dict) else None
+    return total if total is not None and MIN_PARAMS <= total <= MAX_PARAMS else None
+
+
+def _positive_int(config: dict[str, Any], *keys: str) -> int | None:
+    """The first of KEYS that holds a positive whole number (config names differ across families)."""
+    for key in keys:
+        value = config.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def _arch_from_config(config: dict[str, Any]) -> tuple[int, int, int] | None:
+    """(layers, KV heads, head size) from a config.json, or None when it lacks them.
+
+    KV heads default to the attention heads (no grouped-query attention) and the head size to
+    hidden_size // heads, as in transformers. Multimodal configs keep the LLM's in "text_config".
+    """
+    if _positive_int(config, "num_hidden_layers", "n_layer", "num_layers") is None and isinstance(
+        config.get("text_config"), dict
+    ):
+        config = config["text_config"]
+    layers = _positive_int(config, "num_hidden_layers", "n_layer", "num_layers")
+    heads = _positive_int(config, "num_attention_heads", "n_head")
+    if layers is None or heads is None:
+        return None
+    kv_heads = _positive_int(config, "num_key_value_heads") or heads
+    head_dim = _positive_int(config, "head_dim")
+    if head_dim is None:
+        hidden = _positive_int(config, "hidden_size", "n_embd", "d_model")
+        if hidden is None:
+            return None
+        head_dim = hidden // heads
+    return layers, kv_heads, head_dim
+
+
+# --------------------------------------------------------------------------------------------------
+# Memory need
+
+
+def _fmt_gb(value: float) -> str:
+    """One decimal under 10 GB, whole numbers above; two decimals for tiny amounts so they are not 0.0."""
+    if value < 0.1:
+        return f"{value:.2f}"
+    if round(value, 1) < 10:
+        return f"{value:.1f}"
+    return f"{value:.0f}"
+
+
+@dataclass(frozen=True)
+class Need:
+    """Memory one model needs on the GPU(s), in GB (1e9 bytes), by part."""
+
+    repo: str
+    dtype: str
+    params: float
+    weights_gb: float
+    kv_gb: float
+    activations_gb: float
+    overhead_gb: float
+    max_model_len: int | None
+    usable_fraction: float
+    kv_estimated: bool = field(default=False)  # True when the KV term came from the params heuristic
+
+    @property
+    def total_gb(self) -> float:
+        return self.weights_gb + self.kv_gb + self.activations_gb + self.overhead_gb
+
+    def arithmetic(self, vram_gb: float | None = None, shape: str | None = None) -> str:
+        """The sum, on one line a user can check, e.g.
+        "Llama-3.1-70B-Instruct in bf16 needs ~141 GB of weights + 2.7 GB KV (8,192 tokens) + 3.8 GB
+        activations + 1.0 GB overhead = 149 GB; L4 has 24 GB (22 GB usable at 0.90)".
+
+        `vram_gb` is the shape's total VRAM (all its GPUs), `shape` how it is written ("H200:2").
+        """
+        name = self.repo.rsplit("/", 1)[-1]
+        parts = [f"~{_fmt_gb(self.weights_gb)} GB of weights"]
+        if self.max_model_len is not None:
+            estimated = ", estimated" if self.kv_estimated else ""
+            parts.append(f"{_fmt_gb(self.kv_gb)} GB KV ({self.max_model_len:,} tokens{estimated})")
+        parts.append(f"{_fmt_gb(self.activations_gb)} GB activations")
+        parts.append(f"{_fmt_gb(self.overhead_gb)} GB overhead")
+        line = f"{name} in {self.dtype} needs {' + '.join(parts)} = {_fmt_gb(self.total_gb)} GB"
+        if vram_gb is None:
+            return line
+        usable = vram_gb * self.usable_fraction
+        return (
+            f"{line}; {shape or 'the GPU'} has {_fmt_gb(vram_gb)} GB "
+            f"({_fmt_gb(usable)} GB usable at {self.usable_fraction:.2f})"
+        )
+
+
+def kv_bytes_per_token(shape: ModelShape, dtype: str = "bf16") -> float:
+    """KV cache bytes for one token: 2 (K and V) x layers x KV heads x head size x bytes per value.
+
+    KV values are 2 bytes (bf16/fp16) whatever the weights, because vLLM and transformers keep the cache
+    in the compute dtype even for int8/int4 weights; with fp8 the cache is taken as fp8 (1 byte), as
+    `--kv-cache-dtype fp8` would make it. Unknown architecture: the power-law estimate above.
+    """
+    value_bytes = 1 if dtype == "fp8" else 2
+    if shape.layers and shape.kv_heads and shape.head_dim:
+        return 2.0 * shape.layers * shape.kv_heads * shape.head_dim * value_bytes
+    return _KV_ANCHOR_BYTES * (shape.params / _KV_ANCHOR_PARAMS) ** _KV_EXPONENT * value_bytes / 2
+
+
+def _check_stack(stack: str) -> dict[str, Any]:
+    if stack not in STACK_DEFAULTS:
+        raise SizingError("--stack", stack, "one of " + ", ".join(STACK_DEFAULTS))
+    return STACK_DEFAULTS[stack]
+
+
+def _check_dtype(dtype: str) -> str:
+    if dtype not in DTYPE_BYTES:
+        raise SizingError("--dtype", dtype, "one of " + ", ".join(DTYPE_BYTES))
+    return dtype
+
+
+def _check_max_model_len(value: Any) -> int:
+    low, high = _MAX_MODEL_LEN_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SizingError("--max-model-len", value, _MAX_MODEL_LEN_ALLOWED)
+    return value
+
+
+def memory_need(
+    shape: ModelShape, *, stack: str, dtype: str | None = None, max_model_len: int | None = None
+) -> Need:
+    """Weights + KV cache for one full `max_model_len` sequence + activations + overhead, in GB.
+
+    One full sequence is the least vLLM needs to start (its KV cache must hold max_model_len tokens);
+    more concurrent sequences use whatever VRAM is left. Stacks without a KV cache ignore max_model_len.
+    """
+    defaults = _check_stack(stack)
+    dtype = _check_dtype(dtype if dtype is not None else defaults["dtype"])
+    if max_model_len is not None:
+        _check_max_model_len(max_model_len)
+    tokens = (max_model_len or defaults["max_model_len"]) if defaults["kv"] else None
+
+    weights_gb = shape.params * DTYPE_BYTES[dtype] / GB
+    kv_gb = kv_bytes_per_token(shape, dtype) * tokens / GB if tokens else 0.0
+    fixed, fraction = _ACTIVATIONS[stack]
+    compute_bytes = 4 if dtype == "fp32" else 2
+    activations_gb = fixed + fraction * shape.params * compute_bytes / GB
+    return Need(
+        repo=shape.repo,
+        dtype=dtype,
+        params=shape.params,
+        weights_gb=weights_gb,
+        kv_gb=kv_gb,
+        activations_gb=activations_gb,
+        overhead_gb=OVERHEAD_GB,
+        max_model_len=tokens,
+        usable_fraction=defaults["usable"],
+        kv_estimated=bool(tokens) and not shape.has_architecture,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Fit and shapes
+
+
+def fits(need: Need, vram_gb_per_gpu: float, count: int) -> bool:
+    """Whether the whole need fits in `count` GPUs' usable VRAM.
+
+    Tensor parallelism splits weights and KV cache across the GPUs, so the total is compared with the
+    total. Each extra GPU also carries its own CUDA context (~0.5 GB), which the (1 - usable) reserve of
+    every card (1.6 GB on a 16 GB T4 at 0.90) absorbs. Only vLLM and transformers' device_map split a
+    model; for the other stacks a count above 1 means data parallel copies and needs the 1-GPU fit.
+    """
+    if count < 1:
+        raise SizingError("--gpu", count, "a GPU count of 1 or more")
+    return need.total_gb <= count * vram_gb_per_gpu * need.usable_fraction
+
+
+def _counts(max_count: int) -> list[int]:
+    """1, 2, 4, 8 ... up to max_count: tensor parallel needs a divisor of the attention (and KV) heads,
+    and head counts are powers of two times small factors, so powers of two are the safe choice."""
+    counts, n = [], 1
+    while n <= max_count:
+        counts.append(n)
+        n *= 2
+    return counts
+
+
+def shapes(
+    need: Need, gpus: list[tuple[str, float, int, float | None]], *, only_fitting: bool = True
+) -> list[dict[str, Any]]:
+    """The smallest fitting count of each GPU type, cheapest per hour first, unknown prices last.
+
+    `gpus` holds (name, VRAM GB, max count, $/hour or None when unknown). With only_fitting=False a type
+    that fits at no count is listed too, at its largest count with fits False, after all fitting ones.
+    """
+    rows = []
+    for name, vram_gb, max_count, price in gpus:
+        counts = _counts(max_count)
+        if not counts:
+            continue
+        count = next((n for n in counts if fits(need, vram_gb, n)), None)
+        if count is None and only_fitting:
+            continue
+        n = count if count is not None else counts[-1]
+        rows.append(
+            {
+                "gpu": name,
+                "count": n,
+                "vram_gb": n * vram_gb,
+                "need_gb": round(need.total_gb, 1),
+                "fits": count is not None,
+                "price_per_hour": round(price * n, 2) if price is not None else None,
+            }
+        )
+    rows.sort(key=_shape_order)
+    return rows
+
+
+def _shape_order(row: dict[str, Any]) -> tuple[bool, bool, float, float]:
+    """Fitting first, then known prices cheapest first, then less VRAM (less waste) first."""
+    price = row["price_per_hour"]
+    return (not row["fits"], price is None, price if price is not None else 0.0, row["vram_gb"])

@@ -1,0 +1,75 @@
+"""The core: the work itself, in plain Python.
+
+Modal runs this code on the hardware each function was planned with; the tests run the very same
+code on a CPU. Replace `Model` with your model: load it in `load_model`, do one unit of work in
+`process`. Keep heavy imports (torch, vllm) inside the functions that use them, so that importing
+this module stays cheap everywhere.
+
+Every result says where it ran (`device`): the smoke tests compare it with the GPU type and count
+each function was configured with.
+"""
+
+import functools
+import shutil
+import subprocess
+
+
+@functools.cache
+def device_report() -> dict:
+    """The GPUs this container can see, as nvidia-smi names them; none on a CPU.
+
+    Cached: a container's GPUs do not change while it runs.
+    """
+    if shutil.which("nvidia-smi") is None:
+        return {"gpus": [], "count": 0}
+    listing = subprocess.run(
+        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    gpus = [line.strip() for line in listing.splitlines() if line.strip()]
+    return {"gpus": gpus, "count": len(gpus)}
+
+
+def best_device() -> str:
+    """Where a model should run in this container: the GPU when there is one."""
+    return "cuda" if device_report()["count"] else "cpu"
+
+
+class Model:
+    """A stand-in for your model: a deterministic summary of the text.
+
+    Real code holds weights here; `to` moves them between devices (see `load_model`).
+    """
+
+    def __init__(self) -> None:
+        self.device = "cpu"
+
+    def to(self, device: str) -> "Model":
+        self.device = device
+        return self
+
+    def __call__(self, text: str) -> dict:
+        words = text.split()
+        return {"input": text, "words": len(words), "chars": len(text), "device": device_report()}
+
+
+def load_model(device: str | None = None) -> Model:
+    """Load the model onto `device` (default: the best this container has).
+
+    Memory snapshots load on the CPU (a CPU snapshot holds no GPU memory) and move the model to the
+    GPU after the restore, so loading and moving are separate steps.
+    """
+    return Model().to(device or best_device())
+
+
+@functools.cache
+def model() -> Model:
+    """The model, loaded once per container, for functions that have no @modal.enter."""
+    return load_model()
+
+
+def process(text: str) -> dict:
+    """One unit of work with this container's model."""
+    return model()(text)
