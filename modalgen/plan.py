@@ -14,6 +14,7 @@ overrides any of these.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -98,7 +99,7 @@ class Plan:
             {**asdict(f), "monthly_warm_cost": f.monthly_warm_cost} for f in self.functions
         ]
         data["costs"] = costs(self)
-        return data
+        return json.loads(json.dumps(data))  # lists, not tuples: plain YAML and JSON
 
 
 def _price(gpu: tuple[GpuChoice, ...], cpu: float | None, memory: int | None) -> float | None:

@@ -1,0 +1,71 @@
+"""Run a generated project's smoke tests against the local stand-in for Modal (standin/modal_standin.py).
+
+`fake_gpus(plan)` says what each function's container would show on Modal: the names nvidia-smi
+prints on real machines, for the first GPU choice of each function's plan. Tests then change it
+to prove that a mismatch fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+STANDIN = Path(__file__).resolve().parent / "standin"
+
+# How `nvidia-smi --query-gpu=name --format=csv,noheader` names each card (shared/notes/modal.md).
+NVIDIA_SMI_NAMES = {
+    "T4": "Tesla T4",
+    "L4": "NVIDIA L4",
+    "A10G": "NVIDIA A10G",
+    "L40S": "NVIDIA L40S",
+    "A100-40GB": "NVIDIA A100-SXM4-40GB",
+    "A100-80GB": "NVIDIA A100-SXM4-80GB",
+    "RTX-PRO-6000": "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+    "H100": "NVIDIA H100 80GB HBM3",
+    "H100!": "NVIDIA H100 80GB HBM3",
+    "H200": "NVIDIA H200",
+    "B200": "NVIDIA B200",
+    "B200+": "NVIDIA B200",
+}
+
+
+def served(spec: str) -> list[str]:
+    """What nvidia-smi prints in a container given `spec` (e.g. "H100:2"): one line per GPU."""
+    name, _, count = spec.partition(":")
+    return [NVIDIA_SMI_NAMES[name]] * int(count or 1)
+
+
+def fake_gpus(plan: dict) -> dict[str, list[str]]:
+    """Each function's container as Modal would give it: its first GPU choice, or none."""
+    return {fn["name"]: served(fn["gpu"][0]) if fn["gpu"] else [] for fn in plan["functions"]}
+
+
+def run_smoke(project: Path, fake: dict[str, list[str]], tmp: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`pytest -m smoke` in the project, with Modal's calls served here and a fake nvidia-smi."""
+    bin_dir = tmp / "fake-bin"
+    bin_dir.mkdir(exist_ok=True)
+    smi = bin_dir / "nvidia-smi"
+    smi.write_text('#!/bin/sh\nprintf "%s" "$MODALGEN_NVIDIA_SMI"\n')
+    smi.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=str(STANDIN),
+        MODALGEN_FAKE_GPUS=json.dumps(fake),
+        # A token, so the smoke tests run; and a server address that refuses at once, so that a
+        # call the stand-in does not serve fails fast instead of waiting on Modal.
+        MODAL_TOKEN_ID="ak-standin",
+        MODAL_TOKEN_SECRET="as-standin",
+        MODAL_SERVER_URL="http://127.0.0.1:9",
+        MODAL_CONFIG_PATH=str(tmp / "no-modal.toml"),
+        MODAL_KEY="wk-standin",
+        MODAL_SECRET="ws-standin",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "modal_standin", "-p", "no:cacheprovider",
+         "-q", "-rs", *extra],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
