@@ -103,8 +103,9 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("batch", "batch", "a GPU job started from your machine", "batch_job", None, "function",
-         frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core", entrypoint="run_batch"),
+    Kind("batch", "batch", "a batch job started from your machine", "batch_job", None, "function",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
+         entrypoint="run_batch"),
     Kind("map", "fanout", "fan-out over many inputs with .map()", "process_item", None, "function",
          frozenset({TIMEOUT, RETRIES, SINGLE_USE, CONCURRENT, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
          entrypoint="run_map"),
@@ -119,7 +120,8 @@ KINDS: tuple[Kind, ...] = (
          worker=True,
          entrypoint="run_service"),
     Kind("batched", "batched", "dynamic batching: callers send single items", "Embedder", "embed", "cls",
-         frozenset({TIMEOUT, WARM, RETRIES, BATCHING, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core", worker=True,
+         frozenset({TIMEOUT, WARM, RETRIES, BATCHING, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
+         worker=True,
          entrypoint="run_batched"),
     Kind("spawn", "jobs", "background jobs: .spawn(), results later by call id", "background_job", None,
          "function", frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "front",
@@ -131,6 +133,12 @@ KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 DEFAULT_KINDS: tuple[str, ...] = ("batch",)
 WORKER_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS if k.worker)
+
+
+def kinds_taking(knob: str) -> tuple[str, ...]:
+    """The workload kinds whose functions accept a knob (where they hold the model)."""
+    return tuple(k.name for k in KINDS if knob in k.knobs)
+
 
 # Functions every project has beside its kinds, with the keys `--gpu-for` takes for them.
 CORE_PROBE = "core"  # run_core: the GPU core on its own, what `make smoke` and `make shell` use

@@ -1,8 +1,8 @@
 """modalgen's command line: parse, call, print, exit codes. Nothing else lives here.
 
-Exit codes: 0 done; 1 failed (or declined at the confirmation); 2 bad input, nothing written;
-130 interrupted (Ctrl-C), nothing written. Heavy imports (copier, questionary) happen inside the
-commands that need them, so `--help` and input errors stay fast.
+Exit codes: 0 done; 1 failed (or declined at the confirmation, or conflicts); 2 bad input, nothing
+written; 130 interrupted (Ctrl-C or SIGTERM), nothing written. Heavy imports (copier, questionary)
+happen inside the commands that need them, so `--help` and input errors stay fast.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ EXAMPLES_NEW = """
 Examples:
   modalgen new my-inference                      # the wizard, in a terminal
   modalgen new my-inference -y                   # every default, no questions
-  modalgen new embedder --gpu H100:2 --gpu A100-80GB:2 --workload batch,web
+  modalgen new embedder --gpu H100:2,A100-80GB:2 --workload batch,web
+  modalgen new chat --gpu H100 --workload web,service --min-containers 1   # web front on CPU
   modalgen new nightly --cpu-only --workload cron --cron "0 6 * * *" --timezone Europe/Berlin
-  modalgen new trainer --gpu A10G --volume model-cache:/models --python 3.11 --dry-run
+  modalgen new trainer --gpu A10G --gpu-for cron=A100-80GB:4 --workload batch,cron
+  modalgen new trainer --gpu A10G --volume model-cache:/models --dry-run --json
 """
 
 
@@ -44,6 +46,7 @@ EXAMPLES = """
 Examples:
   modalgen new my-inference --gpu H100:2 --workload batch,web -y
   modalgen add cron --cron "0 6 * * *"
+  modalgen set --timeout 1200
   modalgen update --dry-run
   modalgen gpus --gpu H100:2 --hours 3
   modalgen doctor
@@ -75,13 +78,14 @@ def _raw_from_flags(flags: dict[str, Any]) -> dict[str, Any]:
 def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, Any]) -> dict[str, Any]:
     """Flags over the answers file: the raw answers before validation and the wizard."""
     from modalgen.answers_io import load_answers
+    from modalgen.spec import BOOKKEEPING, migrate
 
-    raw: dict[str, Any] = load_answers(answers_file) if answers_file else {}
-    raw.pop("modalgen_version", None)  # this modalgen records its own version
-    raw.pop("_src_path", None)
+    raw: dict[str, Any] = migrate(load_answers(answers_file)) if answers_file else {}
+    for key in BOOKKEEPING:  # this modalgen records its own version and plan
+        raw.pop(key, None)
     raw.update(_raw_from_flags(flags))
     if name is not None:
-        raw["project_name"] = name
+        raw["name"] = name
     return raw
 
 
@@ -102,11 +106,15 @@ def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, An
     help="Where the folder NAME is created.",
 )
 @click.option("-y", "--defaults", is_flag=True, help="Ask nothing: answers not given take their defaults.")
-@click.option("--dry-run", is_flag=True, help="List the files it would write; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the summary and the files it would write; write nothing."
+)
+@click.option("--json", "as_json", is_flag=True,
+              help="With --dry-run: one JSON object {answers, plan, files} on stdout.")  # fmt: skip
 @click.option(
     "--force",
     is_flag=True,
-    help="Write into a non-empty folder: other files are kept, and no `git init` there.",
+    help="Write into a non-empty folder: other files are kept, overwritten ones listed, no `git init`.",
 )
 @click.option("--no-git", is_flag=True, help="Skip `git init` and the first commit.")
 def new(
@@ -115,72 +123,96 @@ def new(
     output_dir: str,
     defaults: bool,
     dry_run: bool,
+    as_json: bool,
     force: bool,
     no_git: bool,
     **flags: Any,
 ) -> None:
     """Create the Modal project NAME.
 
-    In a terminal, a wizard asks for every answer not given as a flag. Otherwise (stdin is not a
+    In a terminal, a wizard asks for every answer not given as a flag, shows the plan (each
+    function, where it runs, what it costs) and asks before writing. Otherwise (stdin is not a
     terminal, or --defaults) nothing is asked: missing answers take their defaults. Every answer is
     checked before anything is written; the project is rendered aside and moved into place whole.
     """
     from pathlib import Path
 
     from modalgen import place, report
+    from modalgen.plan import make_plan
     from modalgen.spec import parse_spec
 
     _exit_cleanly_on_sigterm()
+    if as_json and not dry_run:
+        raise UserError("--json: goes with --dry-run (it prints the plan instead of writing)")
     raw = _gather_raw(Path(answers_file) if answers_file else None, name, flags)
     output_dir = Path(output_dir)
-    interactive = _is_interactive() and not defaults
+    interactive = _is_interactive() and not defaults and not as_json
     if interactive:
         # Flags are checked before the first question, with a stand-in for a missing name.
-        parse_spec({"project_name": "x", **raw})
-        if "project_name" in raw:
-            place.check_target(output_dir / raw["project_name"], force=force)
+        parse_spec({"name": "x", **raw})
+        if "name" in raw:
+            place.check_target(output_dir / raw["name"], force=force)
         from modalgen import wizard
 
-        spec = parse_spec(wizard.ask_missing(raw))
-        _check_schedule_flags(spec, flags)
-        place.check_target(output_dir / spec.name, force=force)
-        runs = wizard.next_runs(spec.cron, spec.timezone) if wizard.has_cron_string(spec) else None
-        if not wizard.confirm(report.summary(spec, next_runs=runs)):
+        spec = wizard.run(raw, lambda s: place.check_target(output_dir / s.name, force=force))
+        if spec is None:
             click.echo("Nothing written.")
             sys.exit(1)
+        plan = make_plan(spec)
     else:
-        if "project_name" not in raw:
-            raise UserError("name: missing; give NAME (e.g. `modalgen new my-inference`)")
+        if "name" not in raw:
+            raise UserError("NAME: missing; give it (e.g. `modalgen new my-inference`)")
         spec = parse_spec(raw)
-        _check_schedule_flags(spec, flags)
+        plan = make_plan(spec)
         place.check_target(output_dir / spec.name, force=force)
-        click.echo(f"modalgen new {spec.name}")
-        click.echo(report.summary(spec))
+        if not as_json:
+            click.echo(f"modalgen new {spec.name}")
+            click.echo(report.summary(spec, plan))
     target = output_dir / spec.name
 
-    from modalgen.render import render
+    from modalgen.render import answers_for, render
 
     if dry_run:
         files = place.dry_run(lambda tree: render(spec, tree), spec.name)
+        overwrite = place.overwritten(target, files) if force else []
+        if as_json:
+            import json
+
+            answers = answers_for(spec)
+            answers.pop("plan")
+            click.echo(json.dumps({"answers": answers, "plan": plan.to_data(), "files": files,
+                                   "overwrites": overwrite}, indent=2))  # fmt: skip
+            return
+        if overwrite:
+            click.echo(f"Would overwrite {len(overwrite)} files in {target}/:")
+            for f in overwrite:
+                click.echo(f"  {f}")
         click.echo(f"Would write {len(files)} files to {target}/ (dry run: nothing written):")
         for f in files:
             click.echo(f"  {f}")
         return
 
     started = time.perf_counter()
+    before = set(place.list_files(target)) if force and target.is_dir() else set()
     files = place.stage_and_place(target, lambda tree: render(spec, tree), force=force, git=not no_git)
     elapsed = time.perf_counter() - started
     click.echo(f"Created {target}/ ({len(files)} files) in {elapsed:.1f} s.")
-    click.echo(_next_steps(target))
+    overwrote = sorted(before & set(files))
+    if overwrote:
+        click.echo(f"Overwrote {len(overwrote)} files that were there (--force):")
+        for f in overwrote:
+            click.echo(f"  {f}")
+    click.echo(_next_steps(target, plan))
 
 
 EXAMPLES_ADD = """
 \b
 Examples:
   modalgen add cron --cron "0 6 * * *" --timezone Europe/Berlin
-  modalgen add web --web wsgi --public
+  modalgen add web --web-style wsgi --public
   modalgen add volume model-cache:/models
   modalgen add secret openai --project ../my-inference
+  modalgen add secret db:DB_USER,DB_PASSWORD
   modalgen add service --dry-run                 # print the diff, write nothing
 """
 
@@ -195,11 +227,12 @@ Examples:
 def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: bool, **flags: Any) -> None:
     """Grow a modalgen project by one component, keeping every line you wrote.
 
-    KIND is a workload (batch, map, web, cron, service, batched, spawn), `volume NAME[:MOUNT]` or
-    `secret NAME`; options are those of `modalgen new`. The project is rendered as it was made and
-    as it will be; files you never touched are replaced, files you edited get a 3-way merge, files
-    you deleted stay deleted. Overlapping edits get conflict markers, listed, with exit code 1.
-    `.modalgen-answers.yml` is rewritten last. A dirty git tree is warned about, never touched.
+    KIND is a workload (batch, map, web, cron, service, batched, spawn, server), `volume
+    NAME[:MOUNT]` or `secret NAME[:KEY1,KEY2]`; options are those of `modalgen new`, for the new
+    component only: an option the project already uses is changed with `modalgen set`, never by
+    `add`. The project is rendered as it was made and as it will be; files you never touched are
+    replaced, files you edited get a 3-way merge, files you deleted stay deleted. Overlapping edits
+    get conflict markers, listed, with exit code 1. `.modalgen-answers.yml` is rewritten last.
     """
     from pathlib import Path
 
@@ -208,20 +241,70 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
 
     _exit_cleanly_on_sigterm()
     if kind not in grow.ADDABLE:
-        raise UserError(f"kind: {kind!r} is not allowed; one of {', '.join(grow.ADDABLE)}")
+        raise UserError(f'KIND: "{kind}" is not allowed; one of {", ".join(grow.ADDABLE)}')
     proj = grow.open_project(Path(project))
-    raw = grow.with_addition(proj.answers, kind, value, _raw_from_flags(flags))
-    if _is_interactive() and not defaults:
+    old_spec = proj.spec
+    given = _raw_from_flags(flags)
+    raw = grow.with_addition(proj.answers, kind, value, given)
+    interactive = _is_interactive() and not defaults
+    if interactive:
         from modalgen import wizard
 
         raw = wizard.ask_missing(raw)
     new_spec = parse_spec(raw)
-    _check_schedule_flags(new_spec, flags)
-    old_spec = proj.spec
-    if new_spec.to_answers() == old_spec.to_answers():
+    grow.check_no_changes(old_spec, new_spec, given)
+    if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:
         click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
         return
+    if interactive and not dry_run:
+        from modalgen import wizard
+        from modalgen.plan import make_plan
+
+        if not wizard.confirm_growth(report_summary(new_spec, make_plan(new_spec)), f"Add {kind}?"):
+            click.echo("Nothing written.")
+            sys.exit(1)
     _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
+
+
+EXAMPLES_SET = """
+\b
+Examples:
+  modalgen set --timeout 1200
+  modalgen set --gpu L40S --dry-run          # print the diff, write nothing
+  modalgen set --gpu-for web=cpu --min-containers 1
+  modalgen set --cron "0 9 * * 1-5" --project ../nightly
+"""
+
+
+@cli.command("set", epilog=EXAMPLES_SET)
+@spec_options
+@click.option("--project", default=".", type=click.Path(file_okay=False), help="The project to change.")
+@click.option("--dry-run", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
+    """Change answers of an existing project, keeping every line you wrote.
+
+    Takes the flags of `modalgen new` (not NAME); each replaces that answer (`--workload web` sets
+    the workloads to web alone; `modalgen add` adds one). The project is re-planned and re-rendered,
+    then merged three-way exactly as `add` does: your edits stay, overlapping ones get conflict
+    markers (listed, exit 1). Nothing to change: exit 0 and says so. `--dry-run` prints the diff.
+    """
+    from pathlib import Path
+
+    from modalgen import grow
+    from modalgen.spec import parse_spec
+
+    _exit_cleanly_on_sigterm()
+    given = _raw_from_flags(flags)
+    if not given:
+        raise UserError("set: no option given; name what to change, e.g. `modalgen set --timeout 1200`")
+    proj = grow.open_project(Path(project))
+    old_spec = proj.spec
+    new_spec = parse_spec({**proj.answers, **given})
+    if new_spec == old_spec and proj.version == __version__:
+        click.echo(f"{proj.root} already has these answers: nothing to change.")
+        return
+    what = " ".join(f"--{key.replace('_', '-')}" for key in given)
+    _grow(proj, new_spec, f"set {what}", dry_run)
 
 
 @cli.command()
@@ -231,7 +314,8 @@ def update(project: str, dry_run: bool) -> None:
     """Bring a project to this modalgen's template, with the same answers, keeping your edits.
 
     The same 3-way merge as `modalgen add`: conflicts are marked inline and listed (exit 1), and the
-    new modalgen version is recorded last.
+    new modalgen version is recorded last. Answers files of earlier releases are read as they were
+    written (renamed keys included).
 
     \b
     Examples:
@@ -248,6 +332,12 @@ def update(project: str, dry_run: bool) -> None:
         click.echo(f"{proj.root} is at modalgen {__version__} already: nothing to update.")
         return
     _grow(proj, proj.spec, f"update {proj.version} -> {__version__}", dry_run)
+
+
+def report_summary(spec, plan) -> str:
+    from modalgen import report
+
+    return report.summary(spec, plan)
 
 
 def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
@@ -318,52 +408,69 @@ def doctor(as_json: bool, project: str) -> None:
         sys.exit(1)
 
 
-def _check_schedule_flags(spec, flags: dict[str, Any]) -> None:
-    """A schedule flag without a cron workload would do nothing: say so."""
-    for name in ("cron", "timezone", "period"):
-        if flags.get(name) and "cron" not in spec.workloads:
-            raise UserError(f"{name}: --{name} needs the cron workload; add --workload cron")
-
-
-def _next_steps(target: Path) -> str:
+def _next_steps(target: Path, plan) -> str:
     from modalgen.modal_auth import auth_state
 
     steps = [f"cd {target}"]
     if not auth_state().configured:
         steps.append("uv run modal setup      # no Modal token found yet")
+    hardware = "GPU type and count" if any(fn.gpu for fn in plan.functions) else "that each runs on CPU"
     steps += [
+        "make install            # .venv and uv.lock (commit uv.lock)",
         "make test               # offline: the real modal package, no account needed",
-        "make smoke              # the GPU core on Modal: checks GPU type and count",
+        f"make smoke              # on Modal: each function's answer and its {hardware}",
         "make deploy",
     ]
     return "Next steps:\n" + "\n".join(f"  {s}" for s in steps)
 
 
 @cli.command()
-@click.option("--gpu", "gpu", metavar="TYPE[:COUNT]", help="Price this configuration, e.g. H100:2.")
-@click.option(
-    "--hours",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Hours of running containers to price.",
-)
-def gpus(gpu: str | None, hours: float) -> None:
-    """The GPU table: VRAM, $/hr and the most per container; or the cost of one configuration.
+@click.option("--gpu", "gpus_asked", metavar="TYPE[:COUNT]", multiple=True,
+              help="Price these configurations (repeat, or a comma list), e.g. H100:2.")  # fmt: skip
+@click.option("--hours", type=click.FloatRange(min=0), default=None,
+              help="Hours of running containers to price; alone, a cost column for the table.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+def gpus(gpus_asked: tuple[str, ...], hours: float | None, as_json: bool) -> None:
+    """The GPU table: VRAM, $/hr and the most per container; or the cost of configurations.
 
     \b
     Examples:
       modalgen gpus
+      modalgen gpus --hours 10                 # the table with a cost column for 10 hours
       modalgen gpus --gpu H100:2 --hours 3     # prints 23.70
+      modalgen gpus --gpu H100 --gpu A100-80GB --hours 10
     """
-    from modalgen import report
-    from modalgen.fields import parse_gpu
+    import json
 
-    if gpu is None:
-        click.echo(report.gpu_table())
+    from modalgen import catalog, report
+    from modalgen.fields import parse_gpus
+
+    if not gpus_asked:
+        if as_json:
+            cost = lambda price: None if hours is None or price is None else round(price * hours, 2)  # noqa: E731
+            rows = [
+                {"gpu": g.name, "aliases": list(g.aliases), "vram_gb": g.vram_gb, "max_count": g.max_count,
+                 "price_per_hour": g.price_per_hour, "cost": cost(g.price_per_hour)}
+                for g in catalog.GPUS
+            ]  # fmt: skip
+            click.echo(json.dumps(rows, indent=2))
+            return
+        click.echo(report.gpu_table(hours))
         return
-    choice = parse_gpu(gpu)
-    click.echo(f"{choice.price_per_hour * hours:.2f}")
+    choices = parse_gpus(list(gpus_asked))
+    span = 1.0 if hours is None else hours
+    costs = [(c, None if c.price_per_hour is None else round(c.price_per_hour * span, 2)) for c in choices]
+    if as_json:
+        click.echo(json.dumps([{"gpu": str(c), "count": c.count, "vram_gb": c.vram_gb,
+                                "price_per_hour": c.price_per_hour, "hours": span, "cost": cost}
+                               for c, cost in costs], indent=2))  # fmt: skip
+        return
+    if len(costs) == 1:
+        click.echo("unknown" if costs[0][1] is None else f"{costs[0][1]:.2f}")
+        return
+    width = max(len(str(c)) for c, _ in costs)
+    for c, cost in costs:
+        click.echo(f"{str(c):<{width}}  {'unknown' if cost is None else f'{cost:.2f}'}")
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -46,7 +46,7 @@ HELP = {
     "env": "Environment variables baked into the image",
     "base": "The image's base",
     "uv_sync": "The image installs the project's runtime dependencies from uv.lock",
-    "secret": "Modal Secrets every function receives, with their keys: [{name: openai, keys: [OPENAI_API_KEY]}]",
+    "secret": "Modal Secrets every function receives, with keys: [{name: openai, keys: [OPENAI_API_KEY]}]",
     "hf_model": "A Hugging Face model: org/name@revision (null for none)",
     "snapshot": "Memory snapshots for faster cold starts (deployed apps only)",
     "gpu_snapshot": "GPU memory snapshots (experimental; with snapshot)",
@@ -92,8 +92,15 @@ def catalog_facts() -> dict[str, Any]:
     return {
         "modal_minor": catalog.MODAL_MINOR,
         "gpus": [
-            {"name": g.name, "aliases": list(g.aliases), "vram_gb": g.vram_gb, "max_count": g.max_count,
-             "price_per_hour": g.price_per_hour, "served_as": list(g.served_as), "note": g.note}
+            {
+                "name": g.name,
+                "aliases": list(g.aliases),
+                "vram_gb": g.vram_gb,
+                "max_count": g.max_count,
+                "price_per_hour": g.price_per_hour,
+                "served_as": list(g.served_as),
+                "note": g.note,
+            }
             for g in catalog.GPUS
         ],  # fmt: skip
         "limits": {

@@ -12,12 +12,10 @@ import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 from modalgen import catalog
 from modalgen.modal_auth import auth_state
-from modalgen.render import template_dir
 
 
 @dataclass(frozen=True)
@@ -30,9 +28,7 @@ class Check:
 
 
 def template_modal_minor() -> str:
-    import yaml
-
-    return yaml.safe_load((template_dir() / "copier.yml").read_text())["modal_minor"]["default"]
+    return catalog.MODAL_MINOR
 
 
 def _minor(version: str) -> str:
@@ -58,12 +54,7 @@ def check_uv() -> Check:
     return Check("uv", True, f"{version} at {uv}")
 
 
-def _installed_modal(site_packages: Path | None = None) -> str | None:
-    if site_packages is None:
-        try:
-            return metadata.version("modal")
-        except metadata.PackageNotFoundError:
-            return None
+def _installed_modal(site_packages: Path) -> str | None:
     for dist in site_packages.glob("modal-*.dist-info"):
         found = re.match(r"modal-([0-9][^-]*)\.dist-info", dist.name)
         if found:
@@ -71,14 +62,15 @@ def _installed_modal(site_packages: Path | None = None) -> str | None:
     return None
 
 
-def check_modal(pinned: str) -> Check:
-    version = _installed_modal()
-    fix = f"uv add 'modal~={pinned}.0' in your project, or `uv tool install 'modal~={pinned}.0'`"
-    if version is None:
-        return Check("modal", False, "the modal package is not installed in this environment", fix)
-    if _minor(version) != pinned:
-        return Check("modal", False, f"modal {version}; modalgen's templates pin modal~={pinned}.0", fix)
-    return Check("modal", True, f"modal {version} (templates pin modal~={pinned}.0)")
+def check_modal_outside(pinned: str) -> Check:
+    """Outside a project there is no environment that matters: modal lives in each project's .venv.
+
+    modalgen's own environment (uv tool, pipx, a checkout's .venv) says nothing about a project, so
+    the verdict never depends on how modalgen was installed.
+    """
+    detail = (f"checked in each project's own .venv (run `modalgen doctor` inside a project); "
+              f"new projects pin modal~={pinned}.0")  # fmt: skip
+    return Check("modal", True, detail, informational=True)
 
 
 def check_token() -> list[Check]:
@@ -118,29 +110,29 @@ def check_project(root: Path, pinned: str) -> list[Check]:
     pyproject = root / "pyproject.toml"
     pin = re.search(r'"modal~=([0-9]+\.[0-9]+)', pyproject.read_text()) if pyproject.is_file() else None
     if pin is None:
-        checks.append(
-            Check("modal pin", False, f"{pyproject} pins no modal minor", f"add 'modal~={pinned}.0'")
-        )
+        checks.append(Check("modal", False, f"{pyproject} pins no modal minor", f"add 'modal~={pinned}.0'"))
         return checks
     venv = next(iter(sorted((root / ".venv/lib").glob("python*/site-packages"))), None)
     installed = _installed_modal(venv) if venv else None
     pinned_text = f"the project pins modal~={pin.group(1)}.0"
     if installed is None:
-        checks.append(Check("modal pin", False, f"{pinned_text}; .venv has no modal", "make install"))
+        checks.append(Check("modal", False, f"{pinned_text}; .venv has no modal", "make install"))
     elif _minor(installed) != pin.group(1):
         checks.append(
-            Check("modal pin", False, f"{pinned_text}, .venv has {installed}", "make install (uv sync)")
+            Check("modal", False, f"{pinned_text}, .venv has {installed}", "make install (uv sync)")
         )
     else:
-        checks.append(Check("modal pin", True, f"modal~={pin.group(1)}.0 pinned, {installed} in .venv"))
+        checks.append(Check("modal", True, f"modal~={pin.group(1)}.0 pinned, {installed} in .venv"))
     return checks
 
 
 def run_checks(root: Path) -> list[Check]:
     pinned = template_modal_minor()
-    checks = [check_python(), check_uv(), check_modal(pinned), *check_token()]
+    checks = [check_python(), check_uv(), *check_token()]
     if (root / catalog.ANSWERS_FILE).exists():
         checks += check_project(root, pinned)
+    else:
+        checks.append(check_modal_outside(pinned))
     return checks
 
 

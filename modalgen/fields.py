@@ -212,7 +212,9 @@ def parse_gpu_for(values: Any) -> tuple[tuple[str, tuple[GpuChoice, ...]], ...]:
 
     SPEC is what `--gpu` takes (fallback lists included) or `cpu`.
     """
-    allowed = f"KIND=SPEC with KIND one of {', '.join(catalog.GPU_FOR_KEYS)} and SPEC a GPU such as H100:2 or cpu"
+    allowed = (
+        f"KIND=SPEC with KIND one of {', '.join(catalog.GPU_FOR_KEYS)} and SPEC a GPU such as H100:2 or cpu"
+    )
     if values is None:
         return ()
     pairs: list[tuple[Any, Any]]
@@ -527,7 +529,11 @@ def parse_volumes(values: Any) -> tuple[VolumeMount, ...]:
             if v.name == other.name:
                 raise SpecError("volume", v.name, "each Volume once")
             if volume_identifier(v.name) == volume_identifier(other.name):
-                raise SpecError("volume", v.name, f'a name that differs from "{other.name}" in more than case or punctuation')
+                raise SpecError(
+                    "volume",
+                    v.name,
+                    f'a name that differs from "{other.name}" in more than case or punctuation',
+                )
             if (
                 v.mount == other.mount
                 or v.mount.startswith(other.mount + "/")

@@ -1,8 +1,8 @@
-"""`modalgen add` and `modalgen update`: new answers or a new template, merged into a project.
+"""`modalgen add`, `set` and `update`: new answers or a new template, merged into a project.
 
-Both render the project twice into a scratch folder: as it was made (its recorded answers, with
-the template of the modalgen version it records) and as it should be now; `merge` carries the
-difference into the project without touching the user's own lines.
+Each renders the project twice into a scratch folder: as it was made (its recorded answers, with the
+template of the modalgen version it records, exactly the data it was rendered with) and as it
+should be now; `merge` carries the difference into the project without touching the user's lines.
 """
 
 from __future__ import annotations
@@ -16,20 +16,25 @@ from typing import Any
 
 from modalgen import __version__, catalog
 from modalgen.answers_io import load_answers
-from modalgen.fields import SpecError
+from modalgen.fields import SpecError, flag, shown
 from modalgen.merge import Plan, plan_merge, read_tree
-from modalgen.render import release_template, render
-from modalgen.spec import Spec, parse_spec
+from modalgen.render import release_template, render, render_data
+from modalgen.spec import BOOKKEEPING, Spec, migrate, parse_spec
 
-ADDABLE = (*catalog.WORKLOAD_KINDS, "volume", "secret")
-LIST_KEYS = {"workloads", "volumes", "secrets"}  # flags add to these lists instead of replacing them
+ADDABLE = (*catalog.KIND_NAMES, "volume", "secret")
+ADDED_LISTS = {"workload", "volume", "secret"}  # `add` grows these; every other flag sets an option
 
 
 @dataclass(frozen=True)
 class Project:
     root: Path
-    answers: dict[str, Any]  # as recorded, without copier's bookkeeping
+    recorded: dict[str, Any]  # the answers file as written: the data the project was rendered with
     version: str
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The answers, keyed as this modalgen names them."""
+        return migrate({k: v for k, v in self.recorded.items() if k not in BOOKKEEPING})
 
     @property
     def spec(self) -> Spec:
@@ -37,7 +42,7 @@ class Project:
             return parse_spec(self.answers)
         except SpecError as exc:
             raise SpecError(
-                "answers-file", str(self.root / catalog.ANSWERS_FILE), f"valid answers ({exc})"
+                "answers_file", str(self.root / catalog.ANSWERS_FILE), f"valid answers ({exc})"
             ) from None
 
 
@@ -49,16 +54,15 @@ def open_project(root: Path) -> Project:
             str(root),
             f"a folder made by modalgen (with {catalog.ANSWERS_FILE}); use --project DIR",
         )
-    answers = load_answers(answers_path, field="answers-file")
-    version = answers.pop("modalgen_version", None)
-    answers.pop("_src_path", None)
+    recorded = load_answers(answers_path, field="answers_file")
+    version = recorded.get("modalgen_version")
     if not isinstance(version, str):
-        raise SpecError("answers-file", str(answers_path), "a recorded modalgen_version")
+        raise SpecError("answers_file", str(answers_path), "a recorded modalgen_version")
     if _version_key(version) > _version_key(__version__):
         raise SpecError(
-            "modalgen_version", version, f"at most {__version__}, this modalgen's version: upgrade modalgen"
+            "answers_file", version, f"a project made by modalgen {__version__} or earlier: upgrade modalgen"
         )
-    return Project(root, answers, version)
+    return Project(root, recorded, version)
 
 
 def _version_key(version: str):
@@ -67,72 +71,105 @@ def _version_key(version: str):
     try:
         return Version(version)
     except InvalidVersion:
-        raise SpecError("modalgen_version", version, "a version such as 0.1.0") from None
+        raise SpecError("answers_file", version, "a modalgen_version such as 0.1.0") from None
 
 
 def with_addition(
     answers: dict[str, Any], kind: str, value: str | None, flags: dict[str, Any]
 ) -> dict[str, Any]:
-    """The answers after adding `kind` (and its value: a volume or secret), flags applied on top."""
+    """The answers after adding `kind` (and its value: a Volume or a Secret), flags applied on top."""
     if kind not in ADDABLE:
         raise SpecError("kind", kind, f"one of {', '.join(ADDABLE)}")
     raw = {key: (list(v) if isinstance(v, list) else v) for key, v in answers.items()}
     if kind in ("volume", "secret"):
         if not value:
-            raise SpecError(
-                kind, value, f"`modalgen add {kind} {'NAME[:MOUNT]' if kind == 'volume' else 'NAME'}`"
-            )
+            usage = "NAME[:MOUNT]" if kind == "volume" else "NAME[:KEY1,KEY2]"
+            raise SpecError(kind, value, f"`modalgen add {kind} {usage}`")
     elif value is not None:
         raise SpecError("kind", f"{kind} {value}", f"`modalgen add {kind}` takes no value; options are flags")
-    additions: dict[str, list] = {key: [] for key in LIST_KEYS}
-    if kind in catalog.WORKLOAD_KINDS:
-        additions["workloads"].append(kind)
-    elif kind == "volume":
-        additions["volumes"].append(value)
+    additions: dict[str, list] = {key: [] for key in ADDED_LISTS}
+    if kind in catalog.KIND_NAMES:
+        additions["workload"].append(kind)
     else:
-        additions["secrets"].append(value)
+        additions[kind].append(value)
     for key, extra in flags.items():
-        if key in LIST_KEYS:
+        if key in ADDED_LISTS:
             additions[key] += extra
         else:
             raw[key] = extra
     for key, extra in additions.items():
         current = list(raw.get(key) or [])
-        if key == "volumes":
-            named = {v["name"]: v for v in current}
-            for item in extra:
-                volume = parse_volume_arg(item)
-                if volume["name"] in named and named[volume["name"]]["mount"] != volume["mount"]:
-                    raise SpecError("volume", item, f"mounted at {named[volume['name']]['mount']} already")
-                if volume["name"] not in named:
-                    current.append(volume)
-                    named[volume["name"]] = volume
+        if key == "volume":
+            current = _add_volumes(current, extra)
+        elif key == "secret":
+            current = _add_secrets(current, extra)
         else:
             current += [item for item in extra if item not in current]
         raw[key] = current
     return raw
 
 
-def parse_volume_arg(item: Any) -> dict[str, str]:
+def _add_volumes(current: list, extra: list) -> list:
     from modalgen.fields import parse_volume
 
-    volume = parse_volume(item)
-    return {"name": volume.name, "mount": volume.mount}
+    named = {parse_volume(v).name: parse_volume(v) for v in current}
+    for item in extra:
+        volume = parse_volume(item)
+        if volume.name in named and named[volume.name].mount != volume.mount:
+            raise SpecError("volume", item, f"the mount the project has for it ({named[volume.name].mount}); "
+                            "`modalgen set --volume ...` moves it")  # fmt: skip
+        if volume.name not in named:
+            current.append({"name": volume.name, "mount": volume.mount})
+            named[volume.name] = volume
+    return current
+
+
+def _add_secrets(current: list, extra: list) -> list:
+    from modalgen.fields import parse_secret
+
+    named = {parse_secret(s).name: parse_secret(s) for s in current}
+    for item in extra:
+        secret = parse_secret(item)
+        if secret.name in named and named[secret.name] != secret and ":" in str(item):
+            keys = ", ".join(named[secret.name].keys)
+            raise SpecError("secret", item, f"the keys the project has for it ({keys}); "
+                            "`modalgen set --secret ...` changes them")  # fmt: skip
+        if secret.name not in named:
+            current.append({"name": secret.name, "keys": list(secret.keys)})
+            named[secret.name] = secret
+    return current
+
+
+def check_no_changes(old: Spec, new: Spec, flags: dict[str, Any]) -> None:
+    """`add` grows a project; it never changes an option that something already uses (that is `set`)."""
+    from modalgen.plan import make_plan
+
+    old_answers = old.to_answers(set(make_plan(old).applies))
+    new_answers = new.to_answers(set(make_plan(new).applies))
+    for key in flags:
+        if key in ADDED_LISTS or key not in old_answers:
+            continue
+        if new_answers.get(key) != old_answers[key]:
+            raise SpecError(
+                key,
+                SpecError.NO_VALUE,
+                f"the project has {shown(old_answers[key])} already, and `add` changes nothing that exists; "
+                f"use `modalgen set {flag(key)} ...` to change it",
+            )
 
 
 def plan_growth(project: Project, new_spec: Spec) -> Plan:
     """Render the project as it was and as it should be; plan the merge into the project."""
-    old_spec = project.spec
     base_template = release_template(project.version)
     if base_template is None:
         raise SpecError(
-            "modalgen_version",
+            "answers_file",
             project.version,
-            "a version whose template this modalgen ships (see `templates/releases/`)",
+            "a modalgen_version whose template this modalgen ships (see `templates/releases/`)",
         )
     with tempfile.TemporaryDirectory(prefix=".modalgen-merge-") as folder:
         scratch = Path(folder)
-        render(old_spec, scratch / "base", template=base_template, version=project.version)
+        render_data(project.recorded, scratch / "base", base_template)
         render(new_spec, scratch / "theirs")
         return plan_merge(read_tree(scratch / "base"), read_tree(scratch / "theirs"), project.root)
 

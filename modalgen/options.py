@@ -45,7 +45,7 @@ def _int_flag(knob: catalog.IntKnob) -> Flag:
 _GPU_NAMES = ", ".join(n for g in catalog.GPUS for n in (g.name, *g.aliases))
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("gpu", "gpu", f"GPU type and count, e.g. H100:2; a comma list or repeated flags are fallbacks in order. "
+    Flag("gpu", "gpu", f"GPU type and count, e.g. H100:2; a comma list or repeated flags are fallbacks. "
          f"Types: {_GPU_NAMES}. See `modalgen gpus`.", "TYPE[:COUNT]", multiple=True),
     Flag("cpu-only", "gpu", "No GPU anywhere.", is_flag=True),
     Flag("gpu-for", "gpu_for", "Where one function runs: KIND is a workload, core (run_core) or download; "
@@ -70,7 +70,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("web-style", "web_style",
          "How the web workload is served: " + "; ".join(f"{k}: {v}" for k, v in catalog.WEB_STYLES.items())
          + f" [default: {catalog.DEFAULT_WEB_STYLE}].", "STYLE", aliases=("--web",)),
-    Flag("public", "public", "Serve the web endpoint or Server without Modal proxy auth (required by default).",
+    Flag("public", "public", "Serve the web endpoint or Server without Modal proxy auth (on by default).",
          is_flag=True),
     *(_int_flag(k) for k in catalog.INT_KNOBS),
     Flag("single-use-containers", "single_use_containers", "A fresh container for every input (jobs only).",
@@ -91,7 +91,8 @@ FLAGS: tuple[Flag, ...] = (
          multiple=True),
     Flag("hf-model", "hf_model", "A Hugging Face model, REPO@REVISION: cached in a Volume, revision pinned.",
          "REPO[@REV]"),
-    Flag("snapshot", "snapshot", "Memory snapshots for faster cold starts (deployed apps only).", is_flag=True),
+    Flag("snapshot", "snapshot", "Memory snapshots for faster cold starts (deployed apps only).",
+         is_flag=True),
     Flag("gpu-snapshot", "gpu_snapshot", "GPU memory snapshots too (experimental; needs --snapshot).",
          is_flag=True),
 )  # fmt: skip

@@ -87,6 +87,11 @@ def stage_and_place(
                     break
 
 
+def overwritten(target: Path, files: list[str]) -> list[str]:
+    """The files of a project that --force would write over in an existing folder."""
+    return [rel for rel in files if (target / rel).is_file()] if target.is_dir() else []
+
+
 def dry_run(build: Callable[[Path], None], name: str) -> list[str]:
     """Build into a scratch folder, list what it holds, delete it: the target is never touched."""
     with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX) as scratch:

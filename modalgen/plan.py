@@ -33,41 +33,43 @@ class Function:
     key: str  # what --gpu-for calls it: a kind, "core" or "download"
     kind: str
     module: str
-    decorator: str  # "function", "cls" or "server"
-    method: str | None
     role: str  # "core": runs the core itself; "front": sends its work to `calls`; "download"
     gpu: tuple[str, ...]  # GPU specs in fallback order; () is CPU-only
     project_gpu: bool  # the project's GPU (the GPU constant in common.py)
-    cpu: float | None
-    memory: int | None
-    timeout: int | None
-    retries: int | None
-    min_containers: int | None
-    max_containers: int | None
-    buffer_containers: int | None
-    scaledown_window: int | None
-    max_inputs: int | None
-    single_use: bool
-    volumes: bool  # the project's Volumes
-    model_cache: bool  # the Hugging Face cache Volume
-    secrets: bool
-    snapshot: bool
-    gpu_snapshot: bool
-    schedule: dict[str, Any] | None
-    web: dict[str, Any] | None
-    batching: dict[str, int] | None
-    server: dict[str, Any] | None
-    calls: dict[str, str] | None  # the worker a front sends its work to: {kind, module, obj, method}
-    entrypoint: str | None
     price_per_hour: float | None  # while a container runs: GPU + CPU + memory; None if unknown
-    warm: int  # containers kept up, idle or not
+    decorator: str = "function"  # "function", "cls" or "server"
+    method: str | None = None
+    cpu: float | None = None
+    memory: int | None = None
+    timeout: int | None = None
+    retries: int | None = None
+    min_containers: int | None = None
+    max_containers: int | None = None
+    buffer_containers: int | None = None
+    scaledown_window: int | None = None
+    max_inputs: int | None = None
+    single_use: bool = False
+    volumes: bool = False  # the project's Volumes
+    model_cache: bool = False  # the Hugging Face cache Volume
+    secrets: bool = False
+    snapshot: bool = False
+    gpu_snapshot: bool = False
+    schedule: dict[str, Any] | None = None
+    web: dict[str, Any] | None = None
+    batching: dict[str, int] | None = None
+    server: dict[str, Any] | None = None
+    calls: dict[str, str] | None = None  # the worker a front sends its work to: {kind, module, obj, method}
+    entrypoint: str | None = None
+    warm: int = 0  # containers kept up, idle or not
     accepts: tuple[str, ...] = ()  # the options that apply to it (answer keys)
 
     @property
     def monthly_warm_cost(self) -> float | None:
         if not self.warm:
             return 0.0
-        return None if self.price_per_hour is None else self.price_per_hour * self.warm * catalog.HOURS_PER_MONTH
+        return (
+            None if self.price_per_hour is None else self.price_per_hour * self.warm * catalog.HOURS_PER_MONTH
+        )
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,7 @@ class Plan:
         """The plan as JSON/YAML-ready data: what the templates and `--dry-run --json` get."""
         data = asdict(self)
         data.pop("applies")
-        data["functions"] = [
-            {**asdict(f), "monthly_warm_cost": f.monthly_warm_cost} for f in self.functions
-        ]
+        data["functions"] = [{**asdict(f), "monthly_warm_cost": f.monthly_warm_cost} for f in self.functions]
         data["costs"] = costs(self)
         return json.loads(json.dumps(data))  # lists, not tuples: plain YAML and JSON
 
@@ -115,6 +115,14 @@ def _price(gpu: tuple[GpuChoice, ...], cpu: float | None, memory: int | None) ->
 def _worker(spec: Spec) -> catalog.Kind | None:
     """The kind that holds the model, which fronts send their work to (catalogue order)."""
     return next((catalog.KIND_BY_NAME[k] for k in spec.workloads if catalog.KIND_BY_NAME[k].worker), None)
+
+
+def _calls(spec: Spec, worker: catalog.Kind) -> dict[str, Any]:
+    """What a front sends its work to: the worker's object, and whether it holds a GPU."""
+    override = spec.gpu_override(worker.name)
+    gpu = spec.gpus if override is None else override
+    return {"kind": worker.name, "module": worker.module, "obj": worker.obj, "method": worker.method,
+            "gpu": bool(gpu)}  # fmt: skip
 
 
 def _schedule(spec: Spec) -> dict[str, Any]:
@@ -176,17 +184,21 @@ def _kind_function(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
         schedule=_schedule(spec) if catalog.SCHEDULE in kind.knobs else None,
         web={"style": spec.web_style, "public": spec.public} if catalog.WEB in kind.knobs else None,
         batching=(
-            {"size": value("batch_size"), "wait_ms": value("batch_wait_ms")} if catalog.BATCHING in knobs else None
+            {"size": value("batch_size"), "wait_ms": value("batch_wait_ms")}
+            if catalog.BATCHING in knobs
+            else None
         ),
         server=(
-            {"port": catalog.SERVER_PORT, "startup_timeout": catalog.SERVER_STARTUP_TIMEOUT,
-             "target_concurrency": value("target_concurrency"), "public": spec.public}
-            if catalog.SERVER in knobs else None
+            {
+                "port": catalog.SERVER_PORT,
+                "startup_timeout": catalog.SERVER_STARTUP_TIMEOUT,
+                "target_concurrency": value("target_concurrency"),
+                "public": spec.public,
+            }
+            if catalog.SERVER in knobs
+            else None
         ),  # fmt: skip
-        calls=(
-            {"kind": worker.name, "module": worker.module, "obj": worker.obj, "method": worker.method}
-            if role == "front" and worker else None
-        ),  # fmt: skip
+        calls=_calls(spec, worker) if role == "front" else None,
         entrypoint=kind.entrypoint,
         price_per_hour=_price(gpu, cpu, memory),
         warm=(value("min_containers") or 0) if warm else 0,
@@ -199,29 +211,43 @@ def _core_probe(spec: Spec) -> Function:
     override = spec.gpu_override(catalog.CORE_PROBE)
     gpu = spec.gpus if override is None else override
     return Function(
-        name="run_core", key=catalog.CORE_PROBE, kind=catalog.CORE_PROBE, module="common", decorator="function",
-        method=None, role="core", gpu=tuple(str(g) for g in gpu), project_gpu=bool(gpu) and gpu == spec.gpus,
-        cpu=spec.cpu, memory=spec.knob("memory"), timeout=spec.knob("timeout"), retries=None, min_containers=None,
-        max_containers=None, buffer_containers=None, scaledown_window=None, max_inputs=None, single_use=False,
-        volumes=bool(spec.volumes), model_cache=bool(spec.hf_model), secrets=bool(spec.secrets), snapshot=False,
-        gpu_snapshot=False, schedule=None, web=None, batching=None, server=None, calls=None, entrypoint="run_core",
-        price_per_hour=_price(gpu, spec.cpu, spec.knob("memory")), warm=0, accepts=("timeout", "cpu", "memory"),
-    )  # fmt: skip
+        name="run_core",
+        key=catalog.CORE_PROBE,
+        kind=catalog.CORE_PROBE,
+        module="common",
+        role="core",
+        gpu=tuple(str(g) for g in gpu),
+        project_gpu=bool(gpu) and gpu == spec.gpus,
+        price_per_hour=_price(gpu, spec.cpu, spec.knob("memory")),
+        cpu=spec.cpu,
+        memory=spec.knob("memory"),
+        timeout=spec.knob("timeout"),
+        volumes=bool(spec.volumes),
+        model_cache=bool(spec.hf_model),
+        secrets=bool(spec.secrets),
+        entrypoint="run_core",
+        accepts=("timeout", "cpu", "memory"),
+    )
 
 
 def _download(spec: Spec) -> Function:
     """download_weights: fetch the pinned revision into the cache Volume, on CPU, for an hour at most."""
-    override = spec.gpu_override(catalog.DOWNLOAD)
-    gpu = override or ()
+    gpu = spec.gpu_override(catalog.DOWNLOAD) or ()
     return Function(
-        name="download_weights", key=catalog.DOWNLOAD, kind=catalog.DOWNLOAD, module="weights",
-        decorator="function", method=None, role="download", gpu=tuple(str(g) for g in gpu),
-        project_gpu=bool(gpu) and gpu == spec.gpus, cpu=None, memory=None, timeout=catalog.DOWNLOAD_TIMEOUT,
-        retries=None, min_containers=None, max_containers=None, buffer_containers=None, scaledown_window=None,
-        max_inputs=None, single_use=False, volumes=False, model_cache=True, secrets=bool(spec.secrets),
-        snapshot=False, gpu_snapshot=False, schedule=None, web=None, batching=None, server=None, calls=None,
-        entrypoint="download_weights", price_per_hour=_price(gpu, None, None), warm=0,
-    )  # fmt: skip
+        name="download_weights",
+        key=catalog.DOWNLOAD,
+        kind=catalog.DOWNLOAD,
+        module="weights",
+        role="download",
+        gpu=tuple(str(g) for g in gpu),
+        project_gpu=bool(gpu) and gpu == spec.gpus,
+        price_per_hour=_price(gpu, None, None),
+        timeout=catalog.DOWNLOAD_TIMEOUT,
+        volumes=bool(spec.volumes),  # MODEL_VOLUMES: the project's Volumes and the cache
+        model_cache=True,
+        secrets=bool(spec.secrets),
+        entrypoint="download_weights",
+    )
 
 
 def functions(spec: Spec) -> tuple[Function, ...]:
@@ -274,14 +300,24 @@ def check_applicable(spec: Spec) -> None:
         raise SpecError(key, SpecError.NO_VALUE, f"applies to {target}, and no function of this project "
                         "takes it; add a workload with --workload, or leave the option out")  # fmt: skip
     if spec.gpu_snapshot and not spec.snapshot:
-        raise SpecError("gpu_snapshot", SpecError.NO_VALUE, "needs --snapshot: a GPU snapshot is part of a memory snapshot")
+        raise SpecError(
+            "gpu_snapshot",
+            SpecError.NO_VALUE,
+            "needs --snapshot: a GPU snapshot is part of a memory snapshot",
+        )
     if spec.gpu_snapshot and not any(fn.gpu_snapshot for fn in fns):
         raise SpecError("gpu_snapshot", SpecError.NO_VALUE, "needs a function that loads the model on a GPU")
     for key, _ in spec.gpu_for:
         if key not in {fn.key for fn in fns}:
-            raise SpecError("gpu_for", f"{key}=...", f"a function this project has: {', '.join(fn.key for fn in fns)}")
+            raise SpecError(
+                "gpu_for", f"{key}=...", f"a function this project has: {', '.join(fn.key for fn in fns)}"
+            )
     if spec.base == "cuda" and not any(fn.gpu for fn in fns):
-        raise SpecError("base", "cuda", "debian-slim for a CPU-only project: a CUDA image without a GPU is paid for and unused")
+        raise SpecError(
+            "base",
+            "cuda",
+            "debian-slim for a CPU-only project: a CUDA image without a GPU is paid for and unused",
+        )
 
 
 def _all_kinds_plan(spec: Spec) -> tuple[Function, ...]:
@@ -320,32 +356,47 @@ def _image(spec: Spec) -> dict[str, Any]:
 
 def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any], ...]:
     run_fn = next((fn for fn in fns[1:] if fn.entrypoint and fn.role != "download"), fns[0])
-    detach = "--detach " if catalog.KIND_BY_NAME.get(run_fn.kind) and catalog.KIND_BY_NAME[run_fn.kind].detach else ""
+    detach = (
+        "--detach "
+        if catalog.KIND_BY_NAME.get(run_fn.kind) and catalog.KIND_BY_NAME[run_fn.kind].detach
+        else ""
+    )
     modal = "cd $(ROOT) && uv run modal"
     ref = "-m $(PACKAGE).app::app"
+    run_help = f"Run {run_fn.name} on Modal" + (
+        " (detached: closing the terminal does not stop it)" if detach else ""
+    )
     targets = [
         ("install", "Create .venv with modal and the dev tools", ["uv sync"]),
         ("test", "Offline tests: no network, no Modal account", ['uv run pytest -m "not smoke"']),
         ("lint", "ruff, as CI runs it", ["uv run ruff check .", "uv run ruff format --check ."]),
         ("fmt", "Fix what ruff can", ["uv run ruff check --fix .", "uv run ruff format ."]),
-        ("run", f"Run {run_fn.name} on Modal" + (" (detached: closing the terminal does not cancel it)" if detach else ""),
-         [f"{modal} run $(ENV_FLAG) {detach}{ref}.{run_fn.entrypoint}"]),
-    ]  # fmt: skip
+        ("run", run_help, [f"{modal} run $(ENV_FLAG) {detach}{ref}.{run_fn.entrypoint}"]),
+    ]
     if "spawn" in spec.workloads:
         targets.append(("fetch", "Fetch a background job's result by call id: make fetch ID=fc-...",
                         [f"{modal} run $(ENV_FLAG) {ref}.fetch_job --call-id $(ID)"]))  # fmt: skip
     if spec.hf_model:
         targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
-    targets.append(("smoke", "Run each function on Modal; check its answer and its GPU type and count",
+    targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
     if any(catalog.KIND_BY_NAME[k].serves_http for k in spec.workloads):
-        targets.append(("serve", "Serve the app with hot reload (modal serve)", [f"{modal} serve $(ENV_FLAG) -m $(PACKAGE).app"]))
+        targets.append(
+            (
+                "serve",
+                "Serve the app with hot reload (modal serve)",
+                [f"{modal} serve $(ENV_FLAG) -m $(PACKAGE).app"],
+            )
+        )
+    logs = "uv run modal app logs $(ENV_FLAG) $(APP)"
     targets += [
-        ("deploy", "Deploy the app (MODAL_ENVIRONMENT picks the environment)", [f"{modal} deploy $(ENV_FLAG) -m $(PACKAGE).app"]),
-        ("logs", "Stream the deployed app's logs", ["uv run modal app logs $(ENV_FLAG) $(APP) -f"]),
-        ("logs-recent", "The deployed app's last log entries, then exit", ["uv run modal app logs $(ENV_FLAG) $(APP)"]),
-        ("shell", "A shell in a container with run_core's image, GPU and Volumes", [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
+        ("deploy", "Deploy the app (MODAL_ENVIRONMENT picks the environment)",
+         [f"{modal} deploy $(ENV_FLAG) -m $(PACKAGE).app"]),
+        ("logs", "Stream the deployed app's logs", [f"{logs} -f"]),
+        ("logs-recent", "The deployed app's last log entries, then exit", [logs]),
+        ("shell", "A shell in a container with run_core's image, hardware and Volumes",
+         [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
     ]  # fmt: skip
     return tuple({"name": n, "help": h, "recipe": r} for n, h, r in targets)
 
@@ -353,19 +404,31 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
 def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     pkg = spec.package
     files = [
-        (f"{pkg}/common.py", "the `modal.App`, the image, the shared settings, and `run_core`, the core on Modal"),
-        (f"{pkg}/core.py", "the work itself, plain Python: Modal runs it on the planned hardware, the tests on a CPU"),
+        (
+            f"{pkg}/common.py",
+            "the `modal.App`, the image, the shared settings, and `run_core`, the core on Modal",
+        ),
+        (
+            f"{pkg}/core.py",
+            "the work itself, plain Python: Modal runs it on the planned hardware, the tests on a CPU",
+        ),
         (f"{pkg}/app.py", "the deploy target: imports every module that registers functions"),
     ]
     for fn in fns[1:]:
-        what = catalog.KIND_BY_NAME[fn.kind].summary if fn.kind in catalog.KIND_BY_NAME else "downloads the model's pinned revision into the cache Volume"
+        what = (
+            catalog.KIND_BY_NAME[fn.kind].summary
+            if fn.kind in catalog.KIND_BY_NAME
+            else "downloads the model's pinned revision into the cache Volume"
+        )
         files.append((f"{pkg}/{fn.module}.py", f"`{fn.name}`: {what}"))
     if spec.secrets:
         files.append((".env.example", "the keys each Modal Secret holds (values never written)"))
     files += [
-        (".github/workflows/ci.yml", "lint and offline tests on push; smoke tests, then deploy, from main; smoke alone by hand"),
+        (".github/workflows/ci.yml",
+         "lint and offline tests on push; smoke tests, then deploy, from main; smoke alone by hand"),
         ("AGENTS.md", "the project's commands, for coding agents"),
-        ("tests/", "offline tests of every function (valid on Modal, logic run locally); smoke tests run on Modal"),
+        ("tests/",
+         "offline tests of every function (valid on Modal, logic run locally); smoke tests run on Modal"),
     ]  # fmt: skip
     return {"files": [{"path": p, "what": w} for p, w in files]}
 

@@ -1,4 +1,4 @@
-"""What modalgen prints about a Spec: the summary of answers and the GPU table."""
+"""What modalgen prints: the summary of a project's answers and plan, the GPU table, merges."""
 
 from __future__ import annotations
 
@@ -8,90 +8,136 @@ from modalgen import catalog
 from modalgen.spec import Spec
 
 if TYPE_CHECKING:
-    from modalgen.merge import Plan
+    from modalgen.merge import Plan as MergePlan
+    from modalgen.plan import Function, Plan
 
 
-def gpu_line(spec: Spec) -> str:
-    if not spec.gpus:
+def money(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"${value:,.2f}" if value < 1000 else f"${value:,.0f}"
+
+
+def gpu_line(specs: tuple[str, ...] | list[str]) -> str:
+    from modalgen.fields import parse_gpu
+
+    if not specs:
         return "CPU only"
-    parts = [f"{g} (${g.price_per_hour:.2f}/hr)" for g in spec.gpus]
+    parts = []
+    for spec in specs:
+        choice = parse_gpu(spec)
+        price = (
+            "price unknown offline" if choice.price_per_hour is None else f"${choice.price_per_hour:.2f}/hr"
+        )
+        parts.append(f"{choice} ({price})")
     return parts[0] + "".join(f", then {p}" for p in parts[1:])
 
 
-HOURS_PER_MONTH = 730
+def _runs_on(fn: Function) -> str:
+    return ", then ".join(fn.gpu) if fn.gpu else "CPU"
 
 
-def warm_functions(spec: Spec) -> list[str]:
-    """The workloads whose functions keep `min_containers` warm."""
-    return [k for k in spec.workloads if k in catalog.kinds_taking(catalog.WARM)]
+def plan_table(plan: Plan) -> str:
+    """Each function: where it runs, its warm containers and what it costs."""
+    rows = [("function", "kind", "runs on", "warm", "$/hr running", "$/month warm")]
+    for fn in plan.functions:
+        kind = fn.kind + (f" -> {fn.calls['obj']}" if fn.calls else "")
+        monthly = money(fn.monthly_warm_cost) if fn.warm else "$0"
+        rows.append((fn.name, kind, _runs_on(fn), str(fn.warm), money(fn.price_per_hour), monthly))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    warm = [fn for fn in plan.functions if fn.warm]
+    if warm:
+        total = [fn.monthly_warm_cost for fn in warm]
+        total_text = "unknown" if None in total else money(sum(total))
+        lines.append(f"  warm containers bill {total_text}/month, idle or not")
+    return "\n".join(lines)
 
 
-def monthly_idle_cost(spec: Spec) -> float | None:
-    """What the warm pool costs per month on the first GPU choice, idle or not (None: no pool)."""
-    warm = spec.knob("min_containers") * len(warm_functions(spec))
-    if not warm or not spec.gpus:
-        return None
-    return spec.gpus[0].price_per_hour * warm * HOURS_PER_MONTH
-
-
-def summary(spec: Spec, *, next_runs: list[str] | None = None) -> str:
+def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> str:
     rows = [
         ("name", f"{spec.name} (package {spec.package})"),
         ("description", spec.description),
-        ("gpu", gpu_line(spec)),
         ("workloads", ", ".join(spec.workloads)),
+        (
+            "gpu",
+            gpu_line([str(g) for g in spec.gpus])
+            + (" for the functions that run the core" if spec.gpus else ""),
+        ),
     ]
-    if "web" in spec.workloads:
-        auth = "public" if spec.public else "Modal proxy auth"
-        rows.append(("web", f"{spec.web_style} ({catalog.WEB_STYLES[spec.web_style]}), {auth}"))
-    if "cron" in spec.workloads:
-        rows.append(("schedule", f"every {spec.period}" if spec.period else f"{spec.cron} ({spec.timezone})"))
+    web = next((fn for fn in plan.functions if fn.web), None)
+    if web:
+        auth = "public" if web.web["public"] else "Modal proxy auth"
+        rows.append(("web", f"{web.web['style']} ({catalog.WEB_STYLES[web.web['style']]}), {auth}"))
+    cron = next((fn for fn in plan.functions if fn.schedule), None)
+    if cron:
+        schedule = cron.schedule
+        rows.append(("schedule", f"every {schedule['period']}" if "period" in schedule
+                     else f"{schedule['cron']} ({schedule['timezone']})"))  # fmt: skip
         if next_runs:
             rows.append(("next runs", "; ".join(next_runs)))
     volumes = ", ".join(f"{v.name} at {v.mount}" for v in spec.volumes) or "none"
     rows.append(("volumes", volumes))
     if spec.secrets:
-        rows.append(("secrets", ", ".join(spec.secrets)))
+        rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
     if spec.hf_model:
-        rows.append(("model", f"{spec.hf_model} (cached in the {catalog.HF_CACHE_VOLUME} Volume)"))
-    image = [spec.base, f"python {spec.python}"]
+        rows.append(
+            ("model", f"{spec.hf_model} (downloaded on CPU into the {catalog.HF_CACHE_VOLUME} Volume)")
+        )
+    image = [spec.base, f"python {spec.python}", f"image builder {spec.image_builder}"]
     image += [f"apt {' '.join(spec.apt)}"] if spec.apt else []
     image += [f"pip {' '.join(spec.pip)}"] if spec.pip else []
     image += [f"env {', '.join(k for k, _ in spec.env)}"] if spec.env else []
-    image += ["uv sync"] if spec.uv_sync else []
+    image += ["uv sync (runtime dependencies from uv.lock)"] if spec.uv_sync else []
     rows.append(("image", ", ".join(image)))
-    scaling = [f"timeout {spec.knob('timeout')} s"]
+    options = [f"timeout {spec.knob('timeout')} s"]
     for knob in catalog.INT_KNOBS:
-        if knob.key == "timeout" or knob.needs == "batched":  # said above / in the line below
-            continue
-        if spec.knob(knob.key) != knob.default:
-            scaling.append(f"{knob.key} {spec.knob(knob.key)}")
-    if "batched" in spec.workloads:
-        scaling.append(f"batches of {spec.knob('batch_size')} within {spec.knob('batch_wait_ms')} ms")
+        if knob.key != "timeout" and spec.knob(knob.key) != knob.default:
+            options.append(f"{knob.key.replace('_', ' ')} {spec.knob(knob.key)}")
+    if spec.cpu:
+        options.append(f"cpu {spec.cpu:g}")
     if spec.single_use_containers:
-        scaling.append("single-use containers")
+        options.append("single-use containers")
     if spec.snapshot:
-        scaling.append("memory snapshots (deployed apps only)")
-    rows.append(("scaling", ", ".join(scaling)))
-    idle = monthly_idle_cost(spec)
-    if idle is not None:
-        rows.append(("warm pool", f"${idle:,.0f}/month on {spec.gpus[0]}, idle or not"))
+        options.append(
+            "memory snapshots" + (" with GPU memory" if spec.gpu_snapshot else "") + " (deployed apps)"
+        )
+    rows.append(("options", ", ".join(options)))
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+    head = "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+    return head + "\n\n" + plan_table(plan)
 
 
-def gpu_table() -> str:
-    header = f"{'GPU':<10} {'VRAM':>6} {'$/hr':>6} {'max':>4}  best for"
-    lines = [header, "-" * len(header)]
+def gpu_table(hours: float | None = None) -> str:
+    """Every GPU type Modal takes: VRAM, $/hr, the most per container; with `hours`, what they cost."""
+    header = ["GPU", "VRAM", "$/hr", "max", *([f"{hours:g} h"] if hours is not None else []), "best for"]
+    rows = [header]
     for g in catalog.GPUS:
         aliases = f" (also {', '.join(g.aliases)})" if g.aliases else ""
-        lines.append(
-            f"{g.name:<10} {g.vram_gb:>3} GB {g.price_per_hour:>6.2f} {g.max_count:>4}  {g.best_for}{aliases}"
+        note = f"; {g.note}" if g.note else ""
+        price = "n/a" if g.price_per_hour is None else f"{g.price_per_hour:.2f}"
+        cost = (
+            []
+            if hours is None
+            else ["n/a" if g.price_per_hour is None else f"{g.price_per_hour * hours:.2f}"]
         )
+        rows.append([g.name + aliases, f"{g.vram_gb} GB", price, str(g.max_count), *cost, g.best_for + note])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append("  ".join(cells) + "  " + row[-1])
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("n/a: no price known offline (modal billing rates --json gives your workspace's)")
     return "\n".join(lines)
 
 
-def growth(plan: Plan) -> str:
+def growth(plan: MergePlan) -> str:
     """What a merge did (or would do), file by file."""
     groups = [
         ("created", plan.created),

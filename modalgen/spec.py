@@ -190,7 +190,9 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
                         "cannot take several at once")  # fmt: skip
     volumes = parse_volumes(raw.get("volume", []))
     hf_model = check_hf_model(raw.get("hf_model"), allow_unpinned)
-    if hf_model and any(v.name == catalog.HF_CACHE_VOLUME or v.mount == catalog.HF_CACHE_MOUNT for v in volumes):
+    if hf_model and any(
+        v.name == catalog.HF_CACHE_VOLUME or v.mount == catalog.HF_CACHE_MOUNT for v in volumes
+    ):
         raise SpecError("volume", catalog.HF_CACHE_VOLUME, "a name and mount other than --hf-model's cache")
     spec = Spec(
         name=check_name(raw.get("name")),
@@ -205,7 +207,9 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         volumes=volumes,
         python=check_python(raw.get("python", catalog.DEFAULT_PYTHON), builder),
         image_builder=builder,
-        web_style=check_choice("web_style", raw.get("web_style", catalog.DEFAULT_WEB_STYLE), catalog.WEB_STYLES),
+        web_style=check_choice(
+            "web_style", raw.get("web_style", catalog.DEFAULT_WEB_STYLE), catalog.WEB_STYLES
+        ),
         public=check_bool("public", raw.get("public", False)),
         knobs=knobs,
         single_use_containers=single_use,

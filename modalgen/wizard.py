@@ -1,11 +1,15 @@
 """The questionary wizard: asks, in a terminal, for every answer not given as a flag.
 
 Each answer is checked by the same function `parse_spec` uses, so the wizard accepts exactly what
-flags and answers files accept. Ctrl-C raises KeyboardInterrupt (the CLI exits 130, nothing written).
+flags and answers files accept. Defaults are shown greyed out and taken on Enter; typing replaces
+them. It ends with the summary and the plan (each function, where it runs, what it costs): "no"
+there leads to changing one answer, the others kept. Ctrl-C raises KeyboardInterrupt (the CLI
+exits 130, nothing written).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,24 +18,25 @@ import questionary
 from modalgen import catalog, fields
 
 CPU_ONLY = "cpu"
+QUIT = "__quit__"
 
 
-def _validator(check):
-    """questionary wants True or an error message; spec's checks raise SpecError."""
+def _validator(check, default: str = ""):
+    """questionary wants True or an error message; the checks raise SpecError."""
 
     def validate(value: str) -> bool | str:
         try:
-            check(value)
+            check(value or default)
         except fields.SpecError as exc:
-            return exc.allowed
+            return str(exc)
         return True
 
     return validate
 
 
 def gpu_choice_title(gpu: catalog.Gpu) -> str:
-    price = f"${gpu.price_per_hour:.2f}/hr"
-    return f"{gpu.name:<10} {gpu.vram_gb:>4} GB  {price}  max {gpu.max_count}  {gpu.best_for}"
+    price = "price n/a" if gpu.price_per_hour is None else f"${gpu.price_per_hour:.2f}/hr"
+    return f"{gpu.name:<13} {gpu.vram_gb:>4} GB  {price:>10}  max {gpu.max_count}  {gpu.best_for}"
 
 
 def next_runs(cron: str, timezone: str, count: int = 3) -> list[str]:
@@ -45,17 +50,25 @@ def next_runs(cron: str, timezone: str, count: int = 3) -> list[str]:
     return [it.get_next(datetime).strftime("%a %Y-%m-%d %H:%M %Z") for _ in range(count)]
 
 
-def has_cron_string(spec) -> bool:
-    return "cron" in spec.workloads and spec.period is None
-
-
 def _ask(question) -> Any:
     return question.unsafe_ask()  # raises KeyboardInterrupt instead of returning None
 
 
+def _text(message: str, check, default: str = "") -> str:
+    """A text answer; the default is a placeholder that typing replaces and Enter takes."""
+    answer = _ask(
+        questionary.text(
+            message + (f" [{default}]" if default else ""),
+            validate=_validator(check, default),
+            placeholder=default,
+        )
+    )
+    return answer or default
+
+
 def ask_gpus() -> list[str]:
     choices = [questionary.Choice(gpu_choice_title(g), value=g.name) for g in catalog.GPUS]
-    choices.append(questionary.Choice("CPU only   no GPU: containers bill by CPU and memory", CPU_ONLY))
+    choices.append(questionary.Choice("CPU only        no GPU: containers bill by CPU and memory", CPU_ONLY))
     picked: list[str] = []
     while True:
         label = "GPU type" if not picked else "Fallback GPU type (used when the ones above are scarce)"
@@ -69,16 +82,17 @@ def ask_gpus() -> list[str]:
         if name == CPU_ONLY:
             return []
         gpu = catalog.GPU_BY_NAME[name.upper()]
-        count = _ask(
-            questionary.text(
-                f"How many {gpu.name} per container (1-{gpu.max_count})",
-                default="1",
-                validate=_validator(lambda v, g=gpu: fields.parse_gpu(f"{g.name}:{v}")),
-            )
+        count = _text(
+            f"How many {gpu.name} per container (1-{gpu.max_count})",
+            lambda v, g=gpu: fields.parse_gpu(f"{g.name}:{v}"),
+            "1",
         )
         choice = fields.parse_gpu(f"{gpu.name}:{count}")
         picked.append(str(choice))
-        print(f"  {choice}: ${choice.price_per_hour:.2f}/hr while a container runs")
+        price = (
+            "price unknown offline" if choice.price_per_hour is None else f"${choice.price_per_hour:.2f}/hr"
+        )
+        print(f"  {choice}: {price} while a container runs")
         if len(picked) == len(catalog.GPUS) or not _ask(
             questionary.confirm("Add a fallback GPU?", default=False)
         ):
@@ -88,13 +102,9 @@ def ask_gpus() -> list[str]:
 def ask_volumes() -> list[dict[str, str]]:
     volumes: list[dict[str, str]] = []
     while _ask(questionary.confirm("Mount a Volume?" if not volumes else "Another Volume?", default=False)):
-        name = _ask(questionary.text("Volume name", validate=_validator(fields.parse_volume)))
-        mount = _ask(
-            questionary.text(
-                "Mount path",
-                default=f"/{name}",
-                validate=_validator(lambda m, n=name: fields.parse_volume({"name": n, "mount": m})),
-            )
+        name = _text("Volume name", fields.parse_volume)
+        mount = _text(
+            "Mount path", lambda m, n=name: fields.parse_volume({"name": n, "mount": m}), f"/{name}"
         )
         candidate = [*volumes, {"name": name, "mount": mount}]
         try:
@@ -111,106 +121,89 @@ def _split(text: str) -> list[str]:
 
 
 def _ask_list(raw: dict[str, Any], key: str, message: str, parse) -> None:
+    """A comma-separated list; an error names the item (`--secret 2: "a b" is not allowed ...`)."""
     if key not in raw:
-        raw[key] = _split(
-            _ask(questionary.text(message, default="", validate=_validator(lambda v: parse(_split(v)))))
-        )
+        raw[key] = _split(_text(message, lambda v: parse(_split(v))))
 
 
 def _ask_int(raw: dict[str, Any], knob: catalog.IntKnob) -> None:
     if knob.key in raw:
         return
     default = "" if knob.default is None else str(knob.default)
-    hint = "" if knob.default is not None else " (empty: Modal's default)"
-    answer = _ask(
-        questionary.text(
-            f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high}){hint}",
-            default=default,
-            validate=_validator(lambda v, k=knob: fields.check_int(k, v or None if k.default is None else v)),
-        )
+    hint = "" if knob.default is not None else " (Enter: Modal's default)"
+    answer = _text(
+        f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high}){hint}",
+        lambda v, k=knob: fields.check_int(k, v or None if k.default is None else v),
+        default,
     )
     raw[knob.key] = (int(answer) if answer else None) if knob.default is None else int(answer)
 
 
 def _applies(knob: str, workloads: tuple[str, ...]) -> bool:
-    return any(k in workloads for k in catalog.kinds_taking(knob))
-
-
-def _ask_text(raw: dict[str, Any], key: str, message: str, check, default: str = "") -> None:
-    """Ask for `key` unless given, checked by the same function that checks flags and files."""
-    if key not in raw:
-        raw[key] = _ask(questionary.text(message, default=default, validate=_validator(check)))
+    return knob == catalog.TIMEOUT or any(k in workloads for k in catalog.kinds_taking(knob))
 
 
 def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
     """Ask for every answer missing from `given`; return the completed raw answers."""
     raw = dict(given)
-    _ask_text(raw, "project_name", "Project name", fields.check_name)
-    _ask_text(raw, "description", "Description", fields.check_description, catalog.DEFAULT_DESCRIPTION)
+    if "name" not in raw:
+        raw["name"] = _text("Project name", fields.check_name)
+    if "description" not in raw:
+        raw["description"] = _text("Description", fields.check_description, catalog.DEFAULT_DESCRIPTION)
     if "gpu" not in raw:
         raw["gpu"] = ask_gpus()
-    if "workloads" not in raw:
-        raw["workloads"] = _ask(
+    if "workload" not in raw:
+        raw["workload"] = _ask(
             questionary.checkbox(
                 "Workloads (space to select, enter to confirm)",
                 choices=[
                     questionary.Choice(
-                        f"{w.kind:<8} {w.summary}",
-                        value=w.kind,
-                        checked=w.kind in catalog.DEFAULT_WORKLOADS,
+                        f"{k.name:<8} {k.summary}", value=k.name, checked=k.name in catalog.DEFAULT_KINDS
                     )
-                    for w in catalog.WORKLOADS
+                    for k in catalog.KINDS
                 ],
                 validate=lambda picked: bool(picked) or "choose at least one workload",
             )
         )
-    workloads = fields.parse_workloads(raw["workloads"])
-    if "web" in workloads:
-        if "web_style" not in raw:
-            raw["web_style"] = _ask(
-                questionary.select(
-                    "How is the endpoint served",
-                    choices=[
-                        questionary.Choice(f"{k:<8} {v}", value=k) for k, v in catalog.WEB_STYLES.items()
-                    ],
-                    default=catalog.DEFAULT_WEB_STYLE,
-                )
+    workloads = fields.parse_workloads(raw["workload"])
+    if "web" in workloads and "web_style" not in raw:
+        raw["web_style"] = _ask(
+            questionary.select(
+                "How is the endpoint served",
+                choices=[questionary.Choice(f"{k:<8} {v}", value=k) for k, v in catalog.WEB_STYLES.items()],
+                default=catalog.DEFAULT_WEB_STYLE,
             )
-        if "public" not in raw:
-            raw["public"] = not _ask(
-                questionary.confirm("Require Modal proxy auth on the endpoint?", default=True)
-            )
+        )
+    if ("web" in workloads or "server" in workloads) and "public" not in raw:
+        raw["public"] = not _ask(
+            questionary.confirm("Require Modal proxy auth on the endpoint?", default=True)
+        )
     if "cron" in workloads:
         _ask_schedule(raw)
     if "batched" in workloads:
         for key in ("batch_size", "batch_wait_ms"):
             _ask_int(raw, catalog.INT_KNOB_BY_KEY[key])
-    if "volumes" not in raw:
-        raw["volumes"] = ask_volumes()
-    _ask_list(
-        raw, "secrets", "Modal Secrets the functions receive (names, comma-separated)", fields.parse_secrets
-    )
+    if "volume" not in raw:
+        raw["volume"] = ask_volumes()
+    _ask_list(raw, "secret", "Modal Secrets the functions receive (NAME or NAME:KEY1 KEY2, comma-separated)",
+              fields.parse_secrets)  # fmt: skip
     if "hf_model" not in raw:
-        model = _ask(
-            questionary.text(
-                "Hugging Face model, REPO@REVISION (empty for none)",
-                default="",
-                validate=_validator(
-                    lambda v: fields.check_hf_model(v or None, bool(raw.get("allow_unpinned")))
-                ),
-            )
+        model = _text(
+            "Hugging Face model, REPO@REVISION (Enter for none)",
+            lambda v: fields.check_hf_model(v or None, bool(raw.get("allow_unpinned"))),
         )
         raw["hf_model"] = model or None
-    if "python_version" not in raw:
-        raw["python_version"] = _ask(
+    if "python" not in raw:
+        builder = raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER)
+        raw["python"] = _ask(
             questionary.select(
-                "Container Python",
-                choices=list(catalog.CONTAINER_PYTHONS),
+                f"Container Python (image builder {builder})",
+                choices=list(catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS)),
                 default=catalog.DEFAULT_PYTHON,
             )
         )
     # Batching has its own questions above; the rest wait behind one gate, unless all were given.
-    knobs = [k.key for k in catalog.INT_KNOBS if k.needs != "batched"]
+    knobs = [k.key for k in catalog.INT_KNOBS if k.needs != catalog.BATCHING]
     advanced = [*knobs, "apt", "pip", "env", "base", "uv_sync", "snapshot"]
     if any(key not in raw for key in advanced) and _ask(
         questionary.confirm("Tune scaling, image and start-up options?", default=False)
@@ -231,20 +224,22 @@ def _ask_schedule(raw: dict[str, Any]) -> None:
             )
         )
         if kind == "period":
-            _ask_text(raw, "period", "Every", fields.check_period, "1d")
+            raw["period"] = _text("Every", fields.check_period, "1d")
             return
     if raw.get("period"):
         return
-    _ask_text(
-        raw, "cron", "Cron schedule (minute hour day month weekday)", fields.check_cron, catalog.DEFAULT_CRON
-    )
-    _ask_text(raw, "timezone", "Time zone of the schedule", fields.check_timezone, catalog.DEFAULT_TIMEZONE)
+    if "cron" not in raw:
+        raw["cron"] = _text(
+            "Cron schedule (minute hour day month weekday)", fields.check_cron, catalog.DEFAULT_CRON
+        )
+    if "timezone" not in raw:
+        raw["timezone"] = _text("Time zone of the schedule", fields.check_timezone, catalog.DEFAULT_TIMEZONE)
     print("  next runs: " + "; ".join(next_runs(raw["cron"], raw["timezone"])))
 
 
 def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...]) -> None:
     for knob in catalog.INT_KNOBS:
-        if knob.needs is None or (knob.needs != "batched" and _applies(knob.needs, workloads)):
+        if knob.needs != catalog.BATCHING and _applies(knob.needs, workloads):
             _ask_int(raw, knob)
     if "single_use_containers" not in raw and _applies(catalog.SINGLE_USE, workloads):
         raw["single_use_containers"] = _ask(
@@ -268,7 +263,7 @@ def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...]) -> None:
     _ask_list(raw, "env", "Environment variables KEY=VALUE (comma-separated)", fields.parse_env)
     if "uv_sync" not in raw:
         raw["uv_sync"] = _ask(
-            questionary.confirm("Install this project's uv.lock into the image?", default=False)
+            questionary.confirm("Install this project's runtime dependencies from uv.lock?", default=False)
         )
     if "snapshot" not in raw:
         raw["snapshot"] = _ask(
@@ -276,6 +271,90 @@ def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...]) -> None:
         )
 
 
-def confirm(summary: str) -> bool:
+# Which answers one "change" re-asks together (a schedule is one answer; so is a web endpoint).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "description": ("description",),
+    "gpu": ("gpu",),
+    "workload": (
+        "workload",
+        "web_style",
+        "public",
+        "cron",
+        "timezone",
+        "period",
+        "batch_size",
+        "batch_wait_ms",
+    ),
+    "schedule": ("cron", "timezone", "period"),
+    "web endpoint": ("web_style", "public"),
+    "volume": ("volume",),
+    "secret": ("secret",),
+    "hf_model": ("hf_model",),
+    "python": ("python",),
+    "scaling and image": tuple(k.key for k in catalog.INT_KNOBS if k.needs != catalog.BATCHING)
+    + ("single_use_containers", "base", "apt", "pip", "env", "uv_sync", "snapshot"),
+}
+
+
+def _describe(raw: dict[str, Any], keys: tuple[str, ...]) -> str:
+    shown = [f"{k}={fields.shown(raw[k])}" for k in keys if k in raw and raw[k] not in (None, [], {}, "")]
+    return ", ".join(shown)[:60] or "(not set)"
+
+
+def run(given: dict[str, Any], check_target: Callable) -> Any:
+    """Ask, show the summary and the plan, and confirm; "no" lets one answer change. None: quit."""
+    from modalgen import report
+    from modalgen.plan import make_plan
+    from modalgen.spec import parse_spec
+
+    raw = ask_missing(given)
+    while True:
+        try:
+            spec = parse_spec(raw)
+            check_target(spec)
+        except fields.SpecError as exc:
+            print(f"  {exc}")
+            raw = _change(raw, f"{exc.field} needs another answer")
+            if raw is None:
+                return None
+            continue
+        except Exception as exc:  # the target folder: a name that is taken
+            from modalgen.place import TargetError
+
+            if not isinstance(exc, TargetError):
+                raise
+            print(f"  {exc}")
+            raw = _change(raw, "choose another name or folder")
+            if raw is None:
+                return None
+            continue
+        runs = next_runs(spec.cron, spec.timezone) if "cron" in spec.workloads and not spec.period else None
+        print(report.summary(spec, make_plan(spec), next_runs=runs))
+        if _ask(questionary.confirm("Create the project?", default=True)):
+            return spec
+        raw = _change(raw, "Change an answer, or quit")
+        if raw is None:
+            return None
+
+
+def _change(raw: dict[str, Any], message: str) -> dict[str, Any] | None:
+    """Forget one group of answers and ask it again; the others are kept. None: quit."""
+    choices = [
+        questionary.Choice(f"{group:<18} {_describe(raw, keys)}", value=group)
+        for group, keys in GROUPS.items()
+    ]
+    choices.append(questionary.Choice("quit               nothing is written", value=QUIT))
+    group = _ask(questionary.select(message, choices=choices))
+    if group == QUIT:
+        return None
+    kept = {k: v for k, v in raw.items() if k not in GROUPS[group]}
+    if group == "schedule":
+        kept.pop("cron", None)
+    return ask_missing(kept)
+
+
+def confirm_growth(summary: str, question: str) -> bool:
+    """`add` in a terminal: the project as it will be, then one confirmation."""
     print(summary)
-    return bool(_ask(questionary.confirm("Create the project?", default=True)))
+    return bool(_ask(questionary.confirm(question, default=True)))

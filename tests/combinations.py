@@ -1,41 +1,51 @@
-"""The combinations of options that CI renders and proves.
+"""The combinations of options that CI renders and proves, grown from the plan's shapes.
 
-Two sets:
-
-- BASE: the options of `modalgen new`'s first release (GPU shape x every non-empty set of the
-  kinds batch, map, web, cron x 0/1/2 Volumes x every container Python), in full: 540 projects.
-- PATTERNS: every option. The options that change the code's structure are crossed in full (every
-  non-empty set of the seven workload kinds x CPU / one GPU / fallbacks: 381 structures); every
-  other option gets, by a greedy all-pairs construction over those structures, each of its values
-  next to each value of every other option (and next to each kind's presence or absence) at least
-  once wherever both apply. Options apply only where some chosen kind uses them (a warm pool needs
-  a kind that serves requests, say), which is also where modalgen accepts them. `pairs_missing`
-  proves the coverage.
+What changes a project's code is its plan: which kinds it has, which functions hold a GPU and
+which are CPU fronts that send their work to a worker, and the GPU shape. So the STRUCTURES are:
+every kind alone in every GPU shape (CPU, one GPU, several, fallbacks), every pair of kinds, every
+front beside every worker on CPU, and all kinds together in every shape. Every other option is a
+dimension whose values each structure may take where they apply (exactly where modalgen accepts
+them); a greedy all-pairs construction gives every value of every option, next to every value of
+every other option and next to each kind's presence, at least once wherever both can meet.
+`pairs_missing` proves the coverage; the GPU type is a dimension, so every type is rendered.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
+from modalgen.fields import SpecError
+from modalgen.spec import parse_spec
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
-BASE_KINDS = ("batch", "map", "web", "cron")
+SHAPES = ("cpu", "one", "several", "fallbacks")
 VOLUME_SETS = ([], [{"name": "model-cache"}], [{"name": "data", "mount": "/data"}, {"name": "2024.runs"}])
 TRICKY_TEXT = 'Quotes " and \\ backslashes, {{ braces }}, {% tags %}, # and $HOME, unicode é ✓ 🚀'
+KINDS = catalog.KIND_NAMES
+FRONTS = tuple(k.name for k in catalog.KINDS if k.placement == "front")
 
 
-def _subsets(kinds: tuple[str, ...]) -> list[tuple[str, ...]]:
-    return [c for n in range(1, len(kinds) + 1) for c in itertools.combinations(kinds, n)]
+def _structures() -> list[tuple[tuple[str, ...], str]]:
+    ordered = lambda kinds: tuple(k for k in KINDS if k in kinds)  # noqa: E731
+    found: list[tuple[tuple[str, ...], str]] = []
+    found += [((kind,), shape) for kind in KINDS for shape in SHAPES]
+    found += [(pair, "one") for pair in itertools.combinations(KINDS, 2)]
+    found += [(ordered((front, worker)), "cpu") for front in FRONTS for worker in catalog.WORKER_KINDS]
+    found += [(ordered((*FRONTS, worker)), "fallbacks") for worker in catalog.WORKER_KINDS]
+    found += [(KINDS, shape) for shape in SHAPES]
+    return list(dict.fromkeys(found))
 
 
-def gpu_answer(shape: str, i: int) -> list[str]:
-    gpu = catalog.GPUS[i % len(catalog.GPUS)]
-    other = catalog.GPUS[(i + 4) % len(catalog.GPUS)]
+STRUCTURES = _structures()
+
+
+def gpu_answer(shape: str, gpu_type: str) -> list[str]:
+    gpu = catalog.GPU_BY_NAME[gpu_type.upper()]
+    other = catalog.GPUS[(catalog.GPUS.index(gpu) + 5) % len(catalog.GPUS)]
     return {
         "cpu": [],
         "one": [gpu.name],
@@ -44,159 +54,157 @@ def gpu_answer(shape: str, i: int) -> list[str]:
     }[shape]
 
 
-BASE: list[dict[str, Any]] = [
-    {
-        "project_name": f"b{i:03d}-{shape}",
-        "gpu": gpu_answer(shape, i),
-        "workloads": list(kinds),
-        "volumes": volumes,
-        "python_version": python,
-        "cron": ("0 6 * * *", "*/15 * * * *", "30 2 * * 1-5")[i % 3],
-        "timezone": ("UTC", "Europe/Berlin", "America/New_York")[i % 3],
-        "description": TRICKY_TEXT if i % 7 == 0 else "Matrix",
-    }
-    for i, (shape, kinds, volumes, python) in enumerate(
-        itertools.product(
-            ("cpu", "one", "several", "fallbacks"),
-            _subsets(BASE_KINDS),
-            VOLUME_SETS,
-            catalog.CONTAINER_PYTHONS,
-        )  # fmt: skip
-    )
-]
-
-
 @dataclass(frozen=True)
 class Dimension:
     name: str
-    values: tuple[Any, ...]  # each value is a dict of answers it sets
-    applies: Callable[[tuple[str, ...]], bool]
-
-
-def _needs(knob: str) -> Callable[[tuple[str, ...]], bool]:
-    return lambda kinds: any(k in kinds for k in catalog.kinds_taking(knob))
-
-
-def _always(kinds: tuple[str, ...]) -> bool:
-    return True
+    values: tuple[dict[str, Any], ...]  # each value is the answers it sets
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension("python", tuple({"python_version": p} for p in catalog.CONTAINER_PYTHONS), _always),
-    Dimension("volumes", tuple({"volumes": v} for v in VOLUME_SETS), _always),
-    Dimension("web", tuple({"web_style": s} for s in catalog.WEB_STYLES), _needs("web")),
-    Dimension("public", ({"public": False}, {"public": True}), _needs("web")),
+    Dimension("gpu_type", tuple({"gpu_type": g.name} for g in catalog.GPUS)),
+    Dimension("python", tuple({"python": p, "image_builder": b} for b, ps in catalog.IMAGE_BUILDERS.items()
+                              for p in ps if b == catalog.DEFAULT_IMAGE_BUILDER or p == "3.10")),  # fmt: skip
+    Dimension("volumes", tuple({"volume": v} for v in VOLUME_SETS)),
+    Dimension("web", tuple({"web_style": s} for s in catalog.WEB_STYLES)),
+    Dimension("public", ({"public": False}, {"public": True})),
     Dimension(
         "schedule",
-        (
-            {"cron": "0 6 * * *"},
-            {"cron": "*/10 * * * 1-5", "timezone": "Asia/Tokyo"},
-            {"period": "6h"},
-            {"period": "30m"},
-        ),
-        _needs("cron"),
+        ({"cron": "0 6 * * *"}, {"cron": "*/10 * * * 1-5", "timezone": "Asia/Tokyo"}, {"period": "6h"},
+         {"period": "30m"}),
     ),  # fmt: skip
-    Dimension("timeout", ({"timeout": 600}, {"timeout": 3600}, {"timeout": 45}), _always),
-    Dimension("min_containers", ({"min_containers": 0}, {"min_containers": 2}), _needs(catalog.WARM)),
-    Dimension("max_containers", ({"max_containers": None}, {"max_containers": 10}), _always),
-    Dimension("buffer", ({"buffer_containers": None}, {"buffer_containers": 1}), _needs(catalog.WARM)),
-    Dimension("scaledown", ({"scaledown_window": None}, {"scaledown_window": 300}), _needs(catalog.WARM)),
-    Dimension("retries", ({"retries": 0}, {"retries": 3}), _needs(catalog.RETRIES)),
-    Dimension("max_inputs", ({"max_inputs": None}, {"max_inputs": 16}), _needs(catalog.CONCURRENT)),
-    Dimension(
-        "batching",
-        ({"batch_size": 32, "batch_wait_ms": 100}, {"batch_size": 8, "batch_wait_ms": 0}),
-        _needs("batched"),
-    ),  # fmt: skip
-    Dimension(
-        "single_use",
-        ({"single_use_containers": False}, {"single_use_containers": True}),
-        _needs(catalog.SINGLE_USE),
-    ),  # fmt: skip
-    Dimension("apt", ({"apt": []}, {"apt": ["ffmpeg", "git"]}), _always),
+    Dimension("timeout", ({"timeout": 600}, {"timeout": 3600}, {"timeout": 45})),
+    Dimension("min_containers", ({"min_containers": 0}, {"min_containers": 2})),
+    Dimension("max_containers", ({"max_containers": None}, {"max_containers": 10})),
+    Dimension("buffer", ({"buffer_containers": None}, {"buffer_containers": 1})),
+    Dimension("scaledown", ({"scaledown_window": None}, {"scaledown_window": 300})),
+    Dimension("retries", ({"retries": 0}, {"retries": 3})),
+    # --max-inputs and --single-use-containers exclude each other: one dimension.
+    Dimension("inputs", ({}, {"max_inputs": 16}, {"single_use_containers": True})),
+    Dimension("batching", ({"batch_size": 32, "batch_wait_ms": 100}, {"batch_size": 8, "batch_wait_ms": 0})),
+    Dimension("server", ({"target_concurrency": None}, {"target_concurrency": 20})),
+    Dimension("resources", ({}, {"cpu": 2.0, "memory": 4096})),
+    Dimension("apt", ({"apt": []}, {"apt": ["ffmpeg", "git"]})),
     Dimension(
         "pip",
-        (
-            {"pip": []},
-            {"pip": ["torch==2.8.0", "transformers[torch]==4.57.1"]},
-            {"pip": ["numpy>=2,<3"], "allow_unpinned": True},
-        ),
-        _always,
+        ({"pip": []}, {"pip": ["torch==2.8.0", "transformers[torch]==4.57.1"]},
+         {"pip": ["numpy>=2,<3"], "allow_unpinned": True}),
     ),  # fmt: skip
     Dimension(
         "env",
         ({"env": {}}, {"env": {"MY_VAR": "value"}}, {"env": {"TRICKY": TRICKY_TEXT, "QUOTE": "it's"}}),
-        _always,
     ),  # fmt: skip
-    Dimension("base", tuple({"base": b} for b in catalog.BASES), _always),
-    Dimension("uv_sync", ({"uv_sync": False}, {"uv_sync": True}), _always),
+    Dimension("base", tuple({"base": b} for b in catalog.BASES)),
+    Dimension("uv_sync", ({"uv_sync": False}, {"uv_sync": True})),
     Dimension(
-        "secrets", ({"secrets": []}, {"secrets": ["openai"]}, {"secrets": ["hf-token", "db.prod"]}), _always
+        "secrets",
+        ({"secret": []}, {"secret": ["openai"]}, {"secret": ["hf-token", "db.prod:DB_USER,DB_PASSWORD"]}),
     ),  # fmt: skip
-    Dimension("hf_model", ({"hf_model": None}, {"hf_model": f"org/model@{SHA}"}), _always),
-    Dimension("snapshot", ({"snapshot": False}, {"snapshot": True}), _always),
-    Dimension("description", ({"description": "Patterns"}, {"description": TRICKY_TEXT}), _always),
+    Dimension(
+        "model",
+        ({"hf_model": None}, {"hf_model": f"org/model@{SHA}"},
+         {"hf_model": f"org/model@{SHA}", "gpu_for": {"download": ["T4"]}}),
+    ),  # fmt: skip
+    Dimension(
+        "gpu_for",
+        ({}, {"gpu_for": {"web": "cpu"}}, {"gpu_for": {"cron": ["A100-80GB:4"]}}, {"gpu_for": {"core": "cpu"}},
+         {"gpu_for": {"service": ["H100!:2", "B200+"]}}),
+    ),  # fmt: skip
+    Dimension("snapshot", ({"snapshot": False}, {"snapshot": True}, {"snapshot": True, "gpu_snapshot": True})),
+    Dimension("description", ({"description": "Patterns"}, {"description": TRICKY_TEXT})),
 )
-
-STRUCTURES: list[tuple[tuple[str, ...], str]] = [
-    (kinds, shape) for kinds in _subsets(catalog.WORKLOAD_KINDS) for shape in ("cpu", "one", "fallbacks")
-]
+BY_NAME = {d.name: d for d in DIMENSIONS}
 
 
-def _structural_values(kinds: tuple[str, ...], shape: str) -> list[tuple[str, Any]]:
-    return [("gpu", shape)] + [(f"has_{k}", k in kinds) for k in catalog.WORKLOAD_KINDS]
+def _raw(kinds: tuple[str, ...], shape: str, values: dict[str, Any], name: str = "x") -> dict[str, Any]:
+    raw = {k: v for k, v in values.items() if k != "gpu_type"}
+    gpu_type = values.get("gpu_type", catalog.DEFAULT_GPU)
+    gpu_for = {**raw.pop("gpu_for", {})}
+    raw.update(name=name, workload=list(kinds), gpu=gpu_answer(shape, gpu_type))
+    if gpu_for:
+        raw["gpu_for"] = gpu_for
+    return raw
 
 
-def _pairs_of(row: list[tuple[str, Any]]) -> set[tuple[tuple[str, Any], tuple[str, Any]]]:
-    return {tuple(sorted((a, b), key=repr)) for a, b in itertools.combinations(row, 2)}
+@functools.cache
+def _admissible(kinds: tuple[str, ...], shape: str, dimension: str, index: int) -> bool:
+    """Whether a dimension's value is one modalgen accepts for the structure (it applies there)."""
+    value = BY_NAME[dimension].values[index]
+    if dimension == "gpu_type":
+        return shape != "cpu" or index == 0  # a CPU project takes no GPU type: one value stands for it
+    # modalgen refuses an option no function of the plan takes, so "it parses" is "it applies".
+    try:
+        parse_spec(_raw(kinds, shape, value))
+    except SpecError:
+        return False
+    return True
+
+
+def _structural(kinds: tuple[str, ...], shape: str) -> list[tuple[str, Any]]:
+    return [("shape", shape)] + [(f"has_{k}", k in kinds) for k in KINDS]
+
+
+def _pairs_of(row: list[tuple[str, Any]]) -> set:
+    return {frozenset(pair) for pair in itertools.combinations(row, 2)}
+
+
+def _options(kinds, shape) -> list[list[tuple[str, int]]]:
+    return [
+        [(d.name, i) for i in range(len(d.values)) if _admissible(kinds, shape, d.name, i)] for d in DIMENSIONS
+    ]
 
 
 @functools.cache
 def required_pairs() -> frozenset:
-    """Every pair of option values that can meet in one project."""
+    """Every pair of option values that can meet in one project (each admissible there)."""
     required = set()
     for kinds, shape in STRUCTURES:
-        fixed = _structural_values(kinds, shape)
-        dims = [d for d in DIMENSIONS if d.applies(kinds)]
-        options = [[(d.name, i) for i in range(len(d.values))] for d in dims]
+        fixed = _structural(kinds, shape)
+        options = [o for o in _options(kinds, shape) if len(o) > 1]
         for a in fixed:
             for opts in options:
-                required |= {tuple(sorted((a, o), key=repr)) for o in opts}
+                required |= {frozenset((a, o)) for o in opts}
         for o1, o2 in itertools.combinations(options, 2):
-            required |= {tuple(sorted((a, b), key=repr)) for a in o1 for b in o2}
+            required |= {frozenset((a, b)) for a in o1 for b in o2}
     return frozenset(required)
 
 
+def _row_is_valid(kinds, shape, row) -> bool:
+    values: dict[str, Any] = {}
+    for name, index in row:
+        if name in BY_NAME:
+            values.update(BY_NAME[name].values[index])
+    try:
+        parse_spec(_raw(kinds, shape, values))
+    except SpecError:
+        return False
+    return True
+
+
 def _greedy_row(kinds, shape, covered, required, forced=None) -> list[tuple[str, Any]]:
-    row = _structural_values(kinds, shape)
+    row = _structural(kinds, shape)
     forced = forced or {}
-    for d in (d for d in DIMENSIONS if d.applies(kinds)):
-        if d.name in forced:
+    for d, opts in zip(DIMENSIONS, _options(kinds, shape), strict=True):
+        if d.name in forced and (d.name, forced[d.name]) in opts:
             row.append((d.name, forced[d.name]))
             continue
-        best, best_gain = 0, -1
-        for i in range(len(d.values)):
-            gain = sum(1 for p in _pairs_of([*row, (d.name, i)]) - covered if p in required)
-            if gain > best_gain:
-                best, best_gain = i, gain
-        row.append((d.name, best))
+        gain = lambda o: sum(1 for x in row if (p := frozenset((x, o))) in required and p not in covered)  # noqa: E731
+        ranked = sorted(opts, key=lambda o: -gain(o))
+        for option in ranked:  # the best value that keeps the whole row valid
+            if _row_is_valid(kinds, shape, [*row, option]):
+                row.append(option)
+                break
     return row
 
 
 def _answers(n: int, kinds, shape, row) -> dict[str, Any]:
-    answers: dict[str, Any] = {
-        "project_name": f"p{n:03d}-{shape}",
-        "gpu": gpu_answer(shape, n),
-        "workloads": list(kinds),
-    }
-    by_name = {d.name: d for d in DIMENSIONS}
+    values: dict[str, Any] = {}
     for name, index in row:
-        if name in by_name:
-            answers.update(by_name[name].values[index])
-    return answers
+        if name in BY_NAME:
+            values.update(BY_NAME[name].values[index])
+    return _raw(kinds, shape, values, name=f"p{n:03d}-{shape}")
 
 
-def build_patterns() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]:
+def build() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]:
     required = required_pairs()
     covered: set = set()
     projects, rows = [], []
@@ -206,9 +214,12 @@ def build_patterns() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]
         projects.append(_answers(len(projects), kinds, shape, row))
         rows.append(row)
     while required - covered:  # top up: a structure that admits a missing pair, the pair forced
-        missing = sorted(required - covered, key=repr)[0]
-        forced = {name: value for name, value in missing if any(d.name == name for d in DIMENSIONS)}
+        missing = min(required - covered, key=lambda pair: sorted(map(repr, pair)))
+        forced = {name: value for name, value in missing if name in BY_NAME}
         for kinds, shape in STRUCTURES:
+            fixed = dict(_structural(kinds, shape))
+            if any(name not in BY_NAME and fixed.get(name) != value for name, value in missing):
+                continue
             row = _greedy_row(kinds, shape, covered, required, forced)
             if missing in _pairs_of(row):
                 break
@@ -223,6 +234,3 @@ def build_patterns() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]
 def pairs_missing(rows: list[list[tuple[str, Any]]]) -> set:
     covered = set().union(*(_pairs_of(r) for r in rows))
     return required_pairs() - covered
-
-
-PATTERNS, PATTERN_ROWS = build_patterns()

@@ -43,7 +43,9 @@ def fake_gpus(plan: dict) -> dict[str, list[str]]:
     return {fn["name"]: served(fn["gpu"][0]) if fn["gpu"] else [] for fn in plan["functions"]}
 
 
-def run_smoke(project: Path, fake: dict[str, list[str]], tmp: Path, *extra: str) -> subprocess.CompletedProcess:
+def run_smoke(
+    project: Path, fake: dict[str, list[str]], tmp: Path, *extra: str
+) -> subprocess.CompletedProcess:
     """`pytest -m smoke` in the project, with Modal's calls served here and a fake nvidia-smi."""
     bin_dir = tmp / "fake-bin"
     bin_dir.mkdir(exist_ok=True)

@@ -1,7 +1,10 @@
 """Every combination CI proves: see tests/combinations.py for how they are chosen.
 
 Each project is checked for Jinja residue and files that parse, ruff-clean code, and, imported
-with the real `modal` package, every function's settings against its recorded answers.
+with the real `modal` package, every function's settings against its plan. A project of every
+structure that holds all kinds, every kind alone and every front beside every worker also runs
+its own test suite, offline tests and smoke tests, the smoke tests against the local stand-in for
+Modal with the GPUs each function's plan gives it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import pytest
 from modalgen import catalog
 from modalgen.render import answers_for, render
 from modalgen.spec import parse_spec
-from tests.combinations import BASE, PATTERN_ROWS, PATTERNS, STRUCTURES, pairs_missing, required_pairs
-from tests.generated import check_settings, check_text, read_answers
+from tests.combinations import STRUCTURES, build, pairs_missing, required_pairs
+from tests.generated import check_settings, check_text, read_answers, read_plan
+from tests.smoke_runs import fake_gpus, run_smoke
 
-ALL = BASE + PATTERNS
+PROJECTS, ROWS = build()
 
 
 def _render(job: tuple[dict, Path]) -> None:
@@ -32,25 +36,20 @@ def _render(job: tuple[dict, Path]) -> None:
 def matrix_root(tmp_path_factory) -> Path:
     """Render every combination once, on every core (rendering is CPU-bound Python)."""
     root = tmp_path_factory.mktemp("matrix")
-    jobs = [(raw, root / raw["project_name"]) for raw in ALL]
+    jobs = [(raw, root / raw["name"]) for raw in PROJECTS]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(_render, jobs, chunksize=16))
+        list(pool.map(_render, jobs, chunksize=8))
     return root
 
 
-def test_base_is_the_full_product_of_the_first_options():
-    assert len(BASE) == 4 * 15 * 3 * 3
-    assert {c["python_version"] for c in BASE} == set(catalog.CONTAINER_PYTHONS)
-    singles = {c["gpu"][0] for c in BASE if len(c["gpu"]) == 1}
-    assert {g.split(":")[0] for g in singles} == {g.name for g in catalog.GPUS}
-
-
-def test_patterns_cross_every_structure_and_cover_every_pair():
-    assert len(STRUCTURES) == (2 ** len(catalog.WORKLOAD_KINDS) - 1) * 3
-    structures = {(tuple(p["workloads"]), p["project_name"].split("-", 1)[1]) for p in PATTERNS}
-    assert structures == set(STRUCTURES)
-    assert len(required_pairs()) > 2000
-    assert pairs_missing(PATTERN_ROWS) == set()
+def test_structures_cover_every_kind_and_shape_and_every_pair():
+    kinds_seen = {k for p in PROJECTS for k in p["workload"]}
+    assert kinds_seen == set(catalog.KIND_NAMES)
+    assert {tuple(p["workload"]) for p in PROJECTS} >= {s[0] for s in STRUCTURES}
+    gpu_types = {g.split(":")[0] for p in PROJECTS for g in p["gpu"]}
+    assert gpu_types == {g.name for g in catalog.GPUS}
+    assert len(required_pairs()) > 3000
+    assert pairs_missing(ROWS) == set()
 
 
 def test_every_project_passes_ruff(matrix_root):
@@ -61,11 +60,46 @@ def test_every_project_passes_ruff(matrix_root):
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
-@pytest.mark.parametrize("raw", ALL, ids=[c["project_name"] for c in ALL])
+@pytest.mark.parametrize("raw", PROJECTS, ids=[p["name"] for p in PROJECTS])
 def test_combination(matrix_root, raw):
-    project = matrix_root / raw["project_name"]
+    project = matrix_root / raw["name"]
     recorded = read_answers(project)
     assert recorded == {**answers_for(parse_spec(raw)), "_src_path": "modalgen:project"}
     check_text(project)
-    expected = 1 + len(raw["workloads"]) + (1 if raw.get("hf_model") else 0)
-    assert check_settings(project) == expected
+    assert check_settings(project) == len(read_plan(project)["functions"])
+
+
+def _runs_its_suite(raw: dict) -> bool:
+    """All kinds in every shape, every kind alone on a GPU, every front beside every worker on CPU."""
+    kinds = tuple(raw["workload"])
+    shape = raw["name"].split("-", 1)[1]
+    return (
+        kinds == catalog.KIND_NAMES
+        or (len(kinds) == 1 and shape == "one")
+        or (len(kinds) == 2 and shape == "cpu")
+    )
+
+
+SUITES = [p for p in PROJECTS[: len(STRUCTURES)] if _runs_its_suite(p)]
+
+
+@pytest.fixture(scope="session")
+def suite_results(matrix_root, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Each project's own test suite, smoke tests on the stand-in, run side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(raw: dict) -> subprocess.CompletedProcess:
+        project = matrix_root / raw["name"]
+        return run_smoke(project, fake_gpus(read_plan(project)), tmp_path_factory.mktemp("smoke"), "-m", "")
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip([p["name"] for p in SUITES], pool.map(run, SUITES), strict=True))
+
+
+@pytest.mark.parametrize("raw", SUITES, ids=[p["name"] for p in SUITES])
+def test_generated_suite_with_smoke_tests_on_the_stand_in(suite_results, raw):
+    """The project's own tests, smoke tests included, their bodies run: none may skip."""
+    result = suite_results[raw["name"]]
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert " skipped" not in out and " passed" in out, out[-2000:]

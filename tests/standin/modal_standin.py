@@ -117,7 +117,9 @@ def _serve_in_thread(wsgi_or_asgi, kind: str) -> str:
     else:
         import uvicorn
 
-        server = uvicorn.Server(uvicorn.Config(wsgi_or_asgi, host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(wsgi_or_asgi, host="127.0.0.1", port=port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
 
         def stop():
@@ -166,7 +168,11 @@ def _enter_hooks(user_cls, flag_names: tuple[str, ...]):
     for flag_name in flag_names:
         wanted |= getattr(_PartialFunctionFlags, flag_name)
     for value in vars(user_cls).values():
-        partial = synchronizer._translate_in(value) if isinstance(value, modal.partial_function.PartialFunction) else value
+        partial = (
+            synchronizer._translate_in(value)
+            if isinstance(value, modal.partial_function.PartialFunction)
+            else value
+        )
         flags = getattr(partial, "flags", 0)
         if flags & wanted:
             yield partial.raw_f
@@ -207,7 +213,9 @@ def pytest_configure(config):
     modal.Volume.reload = lambda self: None
     modal.App.run = lambda self, *args, **kwargs: nullcontext(self)
     modal.Function.remote = _call
-    modal.Function.map = lambda self, *inputs, **kwargs: iter([_call(self, *args) for args in zip(*inputs)])
+    modal.Function.map = lambda self, *inputs, **kwargs: iter(
+        [_call(self, *args) for args in zip(*inputs, strict=True)]
+    )
     modal.Function.spawn = lambda self, *args, **kwargs: _Call(_call(self, *args, **kwargs))
     modal.FunctionCall.from_id = staticmethod(lambda call_id, *args, **kwargs: _calls[call_id])
     modal.Function.get_web_url = _web_url
