@@ -74,6 +74,7 @@ BATCHING = "batching"  # @modal.batched
 SCHEDULE = "schedule"
 WEB = "web"
 SERVER = "server"  # @app.server: port, startup_timeout, target_concurrency
+PUBLIC = "public"  # an HTTP endpoint that can go without Modal proxy auth
 RESOURCES = "resources"  # cpu=, memory=: the functions that run the core
 TIMEOUT = "timeout"  # timeout=: every function but a Server (startup_timeout) and the download
 SNAPSHOT = "snapshot"  # enable_memory_snapshot=: functions that load the model
@@ -100,6 +101,10 @@ class Kind:
     entrypoint: str | None = None  # the local entrypoint `make run` starts
     detach: bool = False  # `modal run --detach`: closing the terminal must not cancel the work
     serves_http: bool = False  # `make serve`
+    packages: tuple[str, ...] = ()  # keys of PINS the image needs for it
+    dev_packages: tuple[str, ...] = ()  # what its offline tests need beside modal and pytest
+    make: tuple[tuple[str, str, str], ...] = ()  # its own Makefile targets: (name, help, `modal run` ref)
+    readme: tuple[str, str] | None = None  # a README section on using it: (title, text)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -110,8 +115,8 @@ KINDS: tuple[Kind, ...] = (
          frozenset({TIMEOUT, RETRIES, SINGLE_USE, CONCURRENT, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
          entrypoint="run_map"),
     Kind("web", "web", "an HTTP endpoint (see --web-style)", "api", None, "function",
-         frozenset({TIMEOUT, WARM, CONCURRENT, MAX_CONTAINERS, WEB, RESOURCES, SNAPSHOT}), "front",
-         serves_http=True),
+         frozenset({TIMEOUT, WARM, CONCURRENT, MAX_CONTAINERS, WEB, PUBLIC, RESOURCES, SNAPSHOT}), "front",
+         serves_http=True, dev_packages=("httpx>=0.27",)),
     Kind("cron", "cron", "a scheduled job (modal.Cron or modal.Period)", "scheduled_job", None, "function",
          frozenset({TIMEOUT, RETRIES, SINGLE_USE, SCHEDULE, RESOURCES, SNAPSHOT}), "front",
          entrypoint="scheduled_job"),
@@ -125,9 +130,21 @@ KINDS: tuple[Kind, ...] = (
          entrypoint="run_batched"),
     Kind("spawn", "jobs", "background jobs: .spawn(), results later by call id", "background_job", None,
          "function", frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "front",
-         entrypoint="run_spawn", detach=True),
+         entrypoint="run_spawn", detach=True,
+         make=(("fetch", "Fetch a background job's result by call id: make fetch ID=fc-...",
+                "fetch_job --call-id $(ID)"),),
+         readme=("Background jobs",
+                 "`make run` submits jobs with `modal run --detach`, so closing the terminal does not cancel "
+                 "them, and prints each job's call id. Collect a result later, from any machine with the "
+                 "token: `make fetch ID=fc-...` (or `jobs.fetch(call_id)` in your own code); Modal keeps "
+                 "results for a while after a job ends.")),
     Kind("server", "server", "a Modal Server: an HTTP server process in each container", "Server", None,
-         "server", frozenset({WARM, MAX_CONTAINERS, SERVER, RESOURCES}), "core", serves_http=True),
+         "server", frozenset({WARM, MAX_CONTAINERS, SERVER, PUBLIC, RESOURCES}), "core", serves_http=True,
+         packages=("fastapi",), dev_packages=("fastapi[standard]>=0.110", "httpx>=0.27"),
+         readme=("The Server",
+                 "`Server` runs `uvicorn` in every container, started in `@modal.enter`; Modal routes "
+                 "requests to its port once it listens. A Server with no live container answers 503 while "
+                 "one starts: retry until it answers (the smoke test does).")),
 )  # fmt: skip
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
@@ -150,6 +167,12 @@ WEB_STYLES: dict[str, str] = {
     "asgi": "a FastAPI app behind @modal.asgi_app",
     "fastapi": "one function behind @modal.fastapi_endpoint",
     "wsgi": "a Flask app behind @modal.wsgi_app",
+}
+# What each web style needs: in the image (keys of PINS), and for its offline tests.
+WEB_STYLE_PACKAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "asgi": (("fastapi",), ("fastapi[standard]>=0.110",)),
+    "fastapi": (("fastapi",), ("fastapi[standard]>=0.110",)),
+    "wsgi": (("flask",), ("flask>=3.0",)),
 }
 DEFAULT_WEB_STYLE = "asgi"
 FRONT_MAX_INPUTS = 100  # a CPU front waits on its worker: one container can hold many requests

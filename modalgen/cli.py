@@ -502,7 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        click.echo(f"modalgen: error: {_one_line(exc.format_message())}{hint}", err=True)
+        message = exc.format_message()
+        if isinstance(exc, click.NoSuchOption):  # the user's words: the flag as typed, no quotes
+            close = f"; did you mean {' or '.join(exc.possibilities)}?" if exc.possibilities else ""
+            message = f"{exc.option_name}: no such option{close}"
+        click.echo(f"modalgen: error: {_one_line(message)}{hint}", err=True)
         return 2
     except UserError as exc:
         click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)

@@ -88,6 +88,7 @@ class Plan:
     model: dict[str, str] | None
     make: tuple[dict[str, Any], ...]
     readme: dict[str, Any]
+    dev_packages: tuple[str, ...]
     applies: frozenset[str] = field(default=frozenset())
 
     def function(self, key: str) -> Function:
@@ -259,15 +260,17 @@ def functions(spec: Spec) -> tuple[Function, ...]:
     return tuple(made)
 
 
+# Answers that belong to one knob of a kind rather than to a function's numbers.
+KNOB_ANSWERS = {catalog.SCHEDULE: ("cron", "timezone", "period"), catalog.WEB: ("web_style",),
+                catalog.PUBLIC: ("public",)}  # fmt: skip
+
+
 def _applies(spec: Spec, fns: tuple[Function, ...]) -> set[str]:
     """The answer keys some function of the plan takes."""
     keys = {key for fn in fns for key in fn.accepts}
-    if "cron" in spec.workloads:
-        keys |= {"cron", "timezone", "period"}
-    if "web" in spec.workloads:
-        keys |= {"web_style", "public"}
-    if "server" in spec.workloads:
-        keys.add("public")
+    for knob, answers in KNOB_ANSWERS.items():
+        if any(knob in catalog.KIND_BY_NAME[k].knobs for k in spec.workloads):
+            keys |= set(answers)
     return keys
 
 
@@ -276,10 +279,8 @@ def check_applicable(spec: Spec) -> None:
     fns = functions(spec)
     applies = _applies(spec, fns)
     defaults = Spec(name="x")
-    where = {
-        "cron": "the cron workload", "timezone": "the cron workload", "period": "the cron workload",
-        "web_style": "the web workload", "public": "the web and server workloads",
-    }  # fmt: skip
+    where = {key: "the " + " and ".join(catalog.kinds_taking(knob)) + " workloads"
+             for knob, keys in KNOB_ANSWERS.items() for key in keys}  # fmt: skip
     checks: list[tuple[str, Any, Any]] = [
         *((k.key, spec.knob(k.key), k.default) for k in catalog.INT_KNOBS),
         ("single_use_containers", spec.single_use_containers, False),
@@ -329,15 +330,26 @@ def _all_kinds_plan(spec: Spec) -> tuple[Function, ...]:
 # What the files show
 
 
-def _image(spec: Spec) -> dict[str, Any]:
-    kinds = set(spec.workloads)
-    packages = []
-    if "web" in kinds and spec.web_style == "wsgi":
-        packages.append(catalog.PINS["flask"])
-    if ("web" in kinds and spec.web_style != "wsgi") or "server" in kinds:
-        packages.append(catalog.PINS["fastapi"])
+def _kind_packages(spec: Spec) -> tuple[list[str], list[str]]:
+    """What the project's kinds need: pins for the image, requirements for the offline tests."""
+    image: list[str] = []
+    dev: list[str] = []
+    for name in spec.workloads:
+        kind = catalog.KIND_BY_NAME[name]
+        packages, dev_packages = kind.packages, kind.dev_packages
+        if catalog.WEB in kind.knobs:
+            style_packages, style_dev = catalog.WEB_STYLE_PACKAGES[spec.web_style]
+            packages, dev_packages = (*packages, *style_packages), (*dev_packages, *style_dev)
+        image += [p for p in packages if p not in image]
+        dev += [p for p in dev_packages if p not in dev]
     if spec.hf_model:
-        packages.append(catalog.PINS["huggingface_hub"])
+        image.append("huggingface_hub")
+        dev.append("huggingface-hub>=1.0")
+    return [catalog.PINS[p] for p in sorted(image, key=list(catalog.PINS).index)], sorted(dev)
+
+
+def _image(spec: Spec) -> dict[str, Any]:
+    packages, _ = _kind_packages(spec)
     env = dict(spec.env)
     if spec.hf_model:
         env.setdefault("HF_XET_HIGH_PERFORMANCE", "1")
@@ -373,9 +385,9 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
         ("fmt", "Fix what ruff can", ["uv run ruff check --fix .", "uv run ruff format ."]),
         ("run", run_help, [f"{modal} run $(ENV_FLAG) {detach}{ref}.{run_fn.entrypoint}"]),
     ]
-    if "spawn" in spec.workloads:
-        targets.append(("fetch", "Fetch a background job's result by call id: make fetch ID=fc-...",
-                        [f"{modal} run $(ENV_FLAG) {ref}.fetch_job --call-id $(ID)"]))  # fmt: skip
+    for name in spec.workloads:
+        for target, help_text, entry in catalog.KIND_BY_NAME[name].make:
+            targets.append((target, help_text, [f"{modal} run $(ENV_FLAG) {ref}.{entry}"]))
     if spec.hf_model:
         targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
@@ -430,7 +442,9 @@ def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
         ("tests/",
          "offline tests of every function (valid on Modal, logic run locally); smoke tests run on Modal"),
     ]  # fmt: skip
-    return {"files": [{"path": p, "what": w} for p, w in files]}
+    readmes = [catalog.KIND_BY_NAME[k].readme for k in spec.workloads if catalog.KIND_BY_NAME[k].readme]
+    sections = [{"title": title, "text": text} for title, text in readmes]
+    return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections}
 
 
 def make_plan(spec: Spec) -> Plan:
@@ -457,6 +471,7 @@ def make_plan(spec: Spec) -> Plan:
         model=model,
         make=_make_targets(spec, fns),
         readme=_readme(spec, fns),
+        dev_packages=tuple(_kind_packages(spec)[1]),
         applies=frozenset(_applies(spec, fns)),
     )
 

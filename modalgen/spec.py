@@ -136,13 +136,14 @@ class Spec:
         }
         if "single_use_containers" in applies:
             answers["single_use_containers"] = self.single_use_containers
-        if "cron" in self.workloads:
+        if "period" in applies:
             answers["period"] = self.period
             if self.period is None:
                 answers["cron"] = self.cron
                 answers["timezone"] = self.timezone
-        if "web" in self.workloads:
+        if "web_style" in applies:
             answers["web_style"] = self.web_style
+        if "public" in applies:
             answers["public"] = self.public
         return {key: answers[key] for key in ANSWER_KEYS if key in answers}
 

@@ -166,7 +166,8 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
             )
         )
     workloads = fields.parse_workloads(raw["workload"])
-    if "web" in workloads and "web_style" not in raw:
+    takes = lambda knob: any(k in workloads for k in catalog.kinds_taking(knob))  # noqa: E731
+    if takes(catalog.WEB) and "web_style" not in raw:
         raw["web_style"] = _ask(
             questionary.select(
                 "How is the endpoint served",
@@ -174,13 +175,13 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
                 default=catalog.DEFAULT_WEB_STYLE,
             )
         )
-    if ("web" in workloads or "server" in workloads) and "public" not in raw:
+    if takes(catalog.PUBLIC) and "public" not in raw:
         raw["public"] = not _ask(
             questionary.confirm("Require Modal proxy auth on the endpoint?", default=True)
         )
-    if "cron" in workloads:
+    if takes(catalog.SCHEDULE):
         _ask_schedule(raw)
-    if "batched" in workloads:
+    if takes(catalog.BATCHING):
         for key in ("batch_size", "batch_wait_ms"):
             _ask_int(raw, catalog.INT_KNOB_BY_KEY[key])
     if "volume" not in raw:
@@ -329,7 +330,8 @@ def run(given: dict[str, Any], check_target: Callable) -> Any:
             if raw is None:
                 return None
             continue
-        runs = next_runs(spec.cron, spec.timezone) if "cron" in spec.workloads and not spec.period else None
+        scheduled = any(k in spec.workloads for k in catalog.kinds_taking(catalog.SCHEDULE))
+        runs = next_runs(spec.cron, spec.timezone) if scheduled and not spec.period else None
         print(report.summary(spec, make_plan(spec), next_runs=runs))
         if _ask(questionary.confirm("Create the project?", default=True)):
             return spec

@@ -106,7 +106,12 @@ def recording_decorators() -> Iterator[dict[int, dict]]:
 
 
 def import_app(project: Path, package: str):
-    """Import `<package>.app` from the project with warnings as errors, and return the module."""
+    """Import `<package>.app` from the project with warnings as errors, and return the module.
+
+    A package of the same name imported earlier (another project) is forgotten first.
+    """
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
     sys.path.insert(0, str(project))
     try:
         with warnings.catch_warnings():

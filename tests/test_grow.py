@@ -1,12 +1,12 @@
-"""`modalgen add` and `modalgen update`: growing a project without losing a line.
+"""`modalgen add`, `set` and `update`: growing and changing a project without losing a line.
 
-The invariant: `new(P)` then `add(X)` gives byte for byte the tree of `new(P + X)`, and with user
-edits away from the changed lines, those edits survive and everything else still matches.
+The invariant: `new(P)` then `add(X)` gives byte for byte the tree of `new(P + X)` (and `set`:
+`new(P)` then `set(A)` gives `new(P with A)`), and with user edits away from the changed lines,
+those edits survive and everything else still matches.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,45 +17,44 @@ from modalgen import __version__, catalog, render
 from modalgen.cli import main
 from modalgen.merge import MARKERS, read_tree
 from modalgen.spec import parse_spec
+from tests.releases import RELEASES, make_release_project
+from tests.smoke_runs import fake_gpus, run_smoke
 
 SHA = "d" * 40
 BASES = {
     "defaults": {},
-    "cpu-web-map": {"gpu": [], "workloads": ["web", "map"], "max_inputs": 4},
-    "fallback-jobs": {"gpu": ["H100:2", "A100-80GB:2"], "workloads": ["batch", "cron"],
-                      "volumes": [{"name": "data"}], "timezone": "Europe/Berlin", "retries": 2},
-    "stateful": {"gpu": ["L40S"], "workloads": ["service"], "secrets": ["openai"],
+    "cpu-web-map": {"gpu": [], "workload": ["web", "map"], "max_inputs": 4},
+    "fallback-jobs": {"gpu": ["H100:2", "A100-80GB:2"], "workload": ["batch", "cron"],
+                      "volume": [{"name": "data"}], "timezone": "Europe/Berlin", "retries": 2},
+    "stateful": {"gpu": ["L40S"], "workload": ["service"], "secret": ["openai"],
                  "hf_model": f"org/m@{SHA}", "min_containers": 1},
-    "batching": {"workloads": ["batched", "spawn"], "snapshot": True, "batch_size": 8, "apt": ["ffmpeg"]},
-    "flask-period": {"gpu": ["T4"], "workloads": ["web", "cron"], "web_style": "wsgi", "public": True,
+    "batching": {"workload": ["batched", "spawn"], "snapshot": True, "batch_size": 8, "apt": ["ffmpeg"]},
+    "flask-period": {"gpu": ["T4"], "workload": ["web", "cron"], "web_style": "wsgi", "public": True,
                      "period": "6h", "env": {"MODE": "it's"}, "base": "cuda"},
 }  # fmt: skip
-ADDITIONS = [(kind, None) for kind in catalog.WORKLOAD_KINDS] + [
-    ("volume", "extra-vol"),
-    ("secret", "extra-secret"),
-]
+ADDITIONS = [(kind, None) for kind in catalog.KIND_NAMES] + [("volume", "extra-vol"), ("secret", "extra-secret")]
 INVARIANT_CASES = [
     (base, kind, value)
     for base, raw in BASES.items()
     for kind, value in ADDITIONS
-    if kind not in raw.get("workloads", catalog.DEFAULT_WORKLOADS)
+    if kind not in raw.get("workload", catalog.DEFAULT_KINDS)
 ]
 
 
 def make(root: Path, name: str, raw: dict) -> Path:
-    render.render(parse_spec({"project_name": name, **raw}), root / name)
+    render.render(parse_spec({"name": name, **raw}), root / name)
     return root / name
 
 
 def expected_raw(raw: dict, kind: str, value: str | None) -> dict:
     """P + X, written out independently of modalgen's own `with_addition`."""
-    grown = {"workloads": list(catalog.DEFAULT_WORKLOADS), **raw}
+    grown = {"workload": list(catalog.DEFAULT_KINDS), **raw}
     if kind == "volume":
-        grown["volumes"] = [*grown.get("volumes", []), {"name": value, "mount": f"/{value}"}]
+        grown["volume"] = [*grown.get("volume", []), {"name": value, "mount": f"/{value}"}]
     elif kind == "secret":
-        grown["secrets"] = [*grown.get("secrets", []), value]
+        grown["secret"] = [*grown.get("secret", []), value]
     else:
-        grown["workloads"] = [*grown["workloads"], kind]
+        grown["workload"] = [*grown["workload"], kind]
     return grown
 
 
@@ -68,15 +67,14 @@ def tree(root: Path) -> dict[str, str]:
 
 
 def edit(project: Path, name: str) -> None:
-    """A user's edits away from the lines `add` changes: new code, ignores, a title, a target, a test."""
+    """A user's edits away from the lines `add` and `set` change: new code, a title, a target, a test."""
     package = project / name.replace("-", "_")
-    (package / "core.py").write_text(
-        (package / "core.py").read_text() + "\n\ndef mine() -> int:\n    return 42\n"
-    )
-    (project / ".gitignore").write_text((project / ".gitignore").read_text() + "# my own ignores\n*.sqlite\n")
+    (package / "mine.py").write_text("def mine() -> int:\n    return 42\n")
+    (project / ".gitignore").write_text("# my own ignores\n*.sqlite\n" + (project / ".gitignore").read_text())
     readme = (project / "README.md").read_text()
     (project / "README.md").write_text(readme.replace(f"# {name}\n", f"# {name} (production)\n", 1))
-    (project / "Makefile").write_text((project / "Makefile").read_text() + "\nmine:\n\techo mine\n")
+    makefile = (project / "Makefile").read_text()
+    (project / "Makefile").write_text("# Maintained by the platform team.\n" + makefile)
     (project / "tests" / "test_mine.py").write_text("def test_mine():\n    assert True\n")
 
 
@@ -107,8 +105,36 @@ def test_add_the_same_thing_twice_changes_nothing(tmp_path, capsys):
     assert tree(project) == before
 
 
+@pytest.mark.parametrize(
+    ("raw", "args", "option"),
+    [
+        ({"workload": ["cron"], "cron": "0 6 * * *"}, ["cron", "--cron", "0 9 * * *"], "--cron"),
+        ({}, ["secret", "s", "--gpu", "A10G"], "--gpu"),
+        ({"workload": ["service"], "min_containers": 1}, ["web", "--min-containers", "2"], "--min-containers"),
+        ({"workload": ["web"]}, ["web", "--web-style", "wsgi"], "--web-style"),
+        ({"volume": [{"name": "data"}]}, ["volume", "data:/elsewhere"], "--volume"),
+    ],
+    ids=["cron", "gpu-on-secret", "min-containers", "web-style", "volume-mount"],
+)
+def test_add_never_changes_what_exists(tmp_path, capsys, raw, args, option):
+    project = make(tmp_path, "fixed", raw)
+    before = tree(project)
+    assert add(project, *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option in err[0] and "modalgen set" in err[0], err
+    assert tree(project) == before
+
+
+def test_add_configures_only_the_new_component(tmp_path, capsys):
+    """An option that nothing in the project used before is the new component's own."""
+    project = make(tmp_path, "fresh", {"workload": ["batch"]})
+    assert add(project, "web", "--web-style", "wsgi", "--public", "--min-containers", "1") == 0
+    answers = yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())
+    assert (answers["web_style"], answers["public"], answers["min_containers"]) == ("wsgi", True, 1)
+
+
 def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path, capsys):
-    project = make(tmp_path, "dry", {"volumes": [{"name": "data"}]})
+    project = make(tmp_path, "dry", {"volume": [{"name": "data"}]})
     before = tree(project)
     assert add(project, "web", "--dry-run") == 0
     out = capsys.readouterr().out
@@ -128,11 +154,11 @@ def test_conflicts_are_marked_listed_and_exit_1(tmp_path, capsys):
     assert MARKERS[0] in text and MARKERS[2] in text and "my_module" in text and "cron" in text
     # Everything without a conflict was applied, and the answers record the addition.
     assert (project / "clash/cron.py").is_file()
-    assert "cron" in yaml.safe_load((project / ".modalgen-answers.yml").read_text())["workloads"]
+    assert "cron" in yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())["workload"]
 
 
 def test_no_exit_0_ever_leaves_markers(tmp_path):
-    """Across every invariant case with user edits, exit 0 means no file holds a marker."""
+    """Across every addition with user edits, exit 0 means no file holds a marker."""
     project = make(tmp_path, "clean", BASES["fallback-jobs"])
     edit(project, "clean")
     for kind, value in ADDITIONS:
@@ -171,7 +197,7 @@ def test_dirty_git_tree_is_warned_about_and_left_alone(tmp_path, capsys):
     ("args", "field"),
     [
         (["add", "cron", "--project", "{tmp}"], "project"),
-        (["add", "kafka", "--project", "{proj}"], "kind"),
+        (["add", "kafka", "--project", "{proj}"], "KIND"),
         (["add", "cron", "--bogus", "--project", "{proj}"], "--bogus"),
         (["add", "volume", "--project", "{proj}"], "volume"),
         (["add", "secret", "bad name", "--project", "{proj}"], "secret"),
@@ -179,11 +205,14 @@ def test_dirty_git_tree_is_warned_about_and_left_alone(tmp_path, capsys):
         (["add", "web", "--batch-size", "8", "--project", "{proj}"], "batch-size"),
         (["add", "volume", "data:/other", "--project", "{vol}"], "volume"),
         (["update", "--project", "{tmp}"], "project"),
+        (["set", "--project", "{proj}"], "set"),
+        (["set", "--timeout", "0", "--project", "{proj}"], "--timeout"),
+        (["set", "--gpu", "X100", "--project", "{proj}"], "--gpu"),
     ],
 )
 def test_refusals_exit_2_with_one_line(tmp_path, capsys, args, field):
     proj = make(tmp_path, "refuse", {"gpu": []})
-    vol = make(tmp_path, "vols", {"volumes": [{"name": "data"}]})
+    vol = make(tmp_path, "vols", {"volume": [{"name": "data"}]})
     empty = tmp_path / "empty"
     empty.mkdir()
     before = tree(tmp_path)
@@ -196,67 +225,101 @@ def test_refusals_exit_2_with_one_line(tmp_path, capsys, args, field):
 BROKEN_ANSWERS = [
     "gpu: [T4\n",  # not YAML
     "- a list\n",  # not a mapping
-    "project_name: x\nmodalgen_version: 9.0.0\n",  # made by a newer modalgen
-    "project_name: x\n",  # no version
-    "project_name: x\ngpu: [X100]\nmodalgen_version: 0.1.0\n",  # answers that do not validate
+    "name: x\nmodalgen_version: 9.0.0\n",  # made by a newer modalgen
+    "name: x\n",  # no version
+    "name: x\ngpu: [X100]\nmodalgen_version: 0.2.0\n",  # answers that do not validate
+    "name: x\ncron: 61 * * * *\nmodalgen_version: 0.2.0\n",  # a bad cron, with no cron workload
 ]
 
 
 @pytest.mark.parametrize("broken", BROKEN_ANSWERS)
 def test_unreadable_or_foreign_answers_files_are_refused(tmp_path, capsys, broken):
     project = make(tmp_path, "broken", {})
-    (project / ".modalgen-answers.yml").write_text(broken)
+    (project / catalog.ANSWERS_FILE).write_text(broken)
     before = tree(project)
     assert add(project, "cron") == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert tree(project) == before
 
 
-@pytest.fixture
-def old_release(tmp_path, monkeypatch) -> Path:
-    """A fake earlier release, 0.0.9, whose template differs from today's in a few lines."""
-    old = tmp_path / "releases/0.0.9/project"
-    shutil.copytree(render.template_dir(), old)
-    core = old / "template/{{ package }}/core.py"
-    core.write_text(core.read_text().replace("One unit of work.", "One unit of work (0.0.9)."))
-    makefile = old / "template/Makefile.jinja"
-    makefile.write_text(makefile.read_text().replace("lint:  ## ruff, as CI runs it", "lint:  ## ruff"))
-    original = render.release_template
-    monkeypatch.setattr(render, "release_template", lambda v: old if v == "0.0.9" else original(v))
-    monkeypatch.setattr("modalgen.grow.release_template", render.release_template)
-    return old
+# -- set
 
 
-def test_update_brings_an_old_project_to_the_current_template(tmp_path, old_release, capsys):
-    spec = parse_spec({"project_name": "legacy", "workloads": ["batch", "web"]})
-    project = render.render(spec, tmp_path / "legacy", template=old_release, version="0.0.9")
+@pytest.mark.parametrize(
+    ("raw", "args", "changed"),
+    [
+        ({"workload": ["batch", "web"]}, ["--timeout", "1200"], {"timeout": 1200}),
+        ({"workload": ["service", "web"]}, ["--gpu", "L40S"], {"gpu": ["L40S"]}),
+        ({"workload": ["cron"]}, ["--cron", "0 9 * * 1-5"], {"cron": "0 9 * * 1-5"}),
+        ({"workload": ["web", "service"]}, ["--gpu-for", "web=T4", "--min-containers", "1"],
+         {"gpu_for": {"web": ["T4"]}, "min_containers": 1}),
+        ({"workload": ["batch"]}, ["--workload", "batch,server"], {"workload": ["batch", "server"]}),
+    ],
+    ids=["timeout", "gpu", "cron", "gpu-for", "workloads"],
+)  # fmt: skip
+def test_set_equals_new_with_the_answer_and_keeps_edits(tmp_path, capsys, raw, args, changed):
+    project = make(tmp_path / "set", "proj", raw)
+    edit(project, "proj")
+    assert main(["set", *args, "--project", str(project)]) == 0, capsys.readouterr().err
+    expected = make(tmp_path / "expected", "proj", {**raw, **changed})
+    edit(expected, "proj")
+    assert tree(project) == tree(expected)
+    out = capsys.readouterr().out
+    assert "modalgen set" in out
+    capsys.readouterr()
+    assert main(["set", *args, "--project", str(project)]) == 0
+    assert "nothing to change" in capsys.readouterr().out
+
+
+def test_set_dry_run_and_conflicts(tmp_path, capsys):
+    project = make(tmp_path, "tuned", {"workload": ["batch"]})
+    batch = project / "tuned/batch.py"
+    before = tree(project)
+    assert main(["set", "--timeout", "1200", "--dry-run", "--project", str(project)]) == 0
+    assert "+    timeout=20 * MINUTES," in capsys.readouterr().out
+    assert tree(project) == before
+    # The user tuned the very line `set` changes: a conflict, listed, exit 1.
+    batch.write_text(batch.read_text().replace("timeout=10 * MINUTES,", "timeout=15 * MINUTES,"))
+    assert main(["set", "--timeout", "1200", "--project", str(project)]) == 1
+    text = batch.read_text()
+    assert MARKERS[0] in text and "15 * MINUTES" in text and "20 * MINUTES" in text
+
+
+# -- update from every earlier release
+
+
+UPDATE_CASES = [(release, kind) for release in RELEASES for kind in
+                ("batch", "map", "web", "cron", "service", "batched", "spawn")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("release", "kind"), UPDATE_CASES, ids=[f"{r}-{k}" for r, k in UPDATE_CASES])
+def test_update_from_an_earlier_release_keeps_edits_and_passes_its_tests(tmp_path, capsys, release, kind):
+    """A project an earlier release made, edited by its user, comes to this template by `update`."""
+    given = {"workloads": [kind], "volumes": [{"name": "data", "mount": "/data"}], "secrets": ["openai"]}
+    if kind == "service":
+        given["hf_model"] = f"org/m@{SHA}"
+    project = make_release_project(release, tmp_path / "old", "legacy", **given)
     edit(project, "legacy")
-    assert main(["update", "--project", str(project)]) == 0, capsys.readouterr().err
-    expected = render.render(spec, tmp_path / "expected" / "legacy")
+    assert main(["update", "--project", str(project)]) == 0, capsys.readouterr()
+    answers = yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())
+    assert answers["modalgen_version"] == __version__
+    now = {"workload": [kind], "volume": [{"name": "data", "mount": "/data"}], "secret": ["openai"]}
+    if kind == "service":
+        now["hf_model"] = f"org/m@{SHA}"
+    expected = make(tmp_path / "expected", "legacy", now)
     edit(expected, "legacy")
     assert tree(project) == tree(expected)
-    assert yaml.safe_load((project / ".modalgen-answers.yml").read_text())["modalgen_version"] == __version__
+    result = run_smoke(project, fake_gpus(answers["plan"]), tmp_path, "-m", "")
+    assert result.returncode == 0 and " skipped" not in result.stdout, result.stdout[-3000:]
     capsys.readouterr()
     assert main(["update", "--project", str(project)]) == 0
     assert "nothing to update" in capsys.readouterr().out
 
 
-def test_update_conflict_and_dry_run(tmp_path, old_release, capsys):
-    spec = parse_spec({"project_name": "legacy2"})
-    project = render.render(spec, tmp_path / "legacy2", template=old_release, version="0.0.9")
-    core = project / "legacy2/core.py"
-    core.write_text(core.read_text().replace("One unit of work (0.0.9).", "One unit of my work."))
-    before = tree(project)
-    assert main(["update", "--dry-run", "--project", str(project)]) == 1  # it would conflict
-    assert "-lint:  ## ruff\n+lint:  ## ruff, as CI runs it" in capsys.readouterr().out
-    assert tree(project) == before
-    assert main(["update", "--project", str(project)]) == 1
-    assert MARKERS[0] in core.read_text() and "One unit of my work." in core.read_text()
-    assert "lint:  ## ruff, as CI runs it" in (project / "Makefile").read_text()
-
-
 def test_update_refuses_a_version_it_does_not_ship(tmp_path, capsys):
-    spec = parse_spec({"project_name": "ancient"})
-    project = render.render(spec, tmp_path / "ancient", version="0.0.1")
+    project = make(tmp_path, "ancient", {})
+    answers = (project / catalog.ANSWERS_FILE).read_text().replace(f"modalgen_version: {__version__}",
+                                                                   "modalgen_version: 0.0.1")  # fmt: skip
+    (project / catalog.ANSWERS_FILE).write_text(answers)
     assert main(["update", "--project", str(project)]) == 2
     assert "0.0.1" in capsys.readouterr().err
