@@ -250,7 +250,7 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
     if interactive:
         from modalgen import wizard
 
-        raw = wizard.ask_missing(raw)
+        raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
     new_spec = parse_spec(raw)
     grow.check_no_changes(old_spec, new_spec, given)
     if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:

@@ -51,28 +51,33 @@ HELP = {
     "snapshot": "Memory snapshots for faster cold starts (deployed apps only)",
     "gpu_snapshot": "GPU memory snapshots (experimental; with snapshot)",
 }
-CHOICES: dict[str, list[str]] = {
-    "workload": list(catalog.KIND_NAMES),
-    "python": list(catalog.CONTAINER_PYTHONS),
-    "image_builder": list(catalog.IMAGE_BUILDERS),
-    "web_style": list(catalog.WEB_STYLES),
-    "base": list(catalog.BASES),
-}
+
+
+def choices() -> dict[str, list[str]]:
+    """The answers that take one of a list, read from the catalogue when copier.yml is written."""
+    return {
+        "workload": list(catalog.KIND_NAMES),
+        "python": list(catalog.CONTAINER_PYTHONS),
+        "image_builder": list(catalog.IMAGE_BUILDERS),
+        "web_style": list(catalog.WEB_STYLES),
+        "base": list(catalog.BASES),
+    }
 
 
 def _question(key: str, default: Any) -> dict[str, Any]:
+    listed = choices()
     knob = catalog.INT_KNOB_BY_KEY.get(key)
     if knob:
         help_text = f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high})"
         question: dict[str, Any] = {"type": "int" if knob.default is not None else "yaml", "help": help_text}
     elif isinstance(default, bool):
         question = {"type": "bool", "help": HELP[key]}
-    elif key in CHOICES or isinstance(default, str):
+    elif key in listed or isinstance(default, str):
         question = {"type": "str", "help": HELP[key]}
     else:
         question = {"type": "yaml", "help": HELP[key]}
-    if key in CHOICES:
-        question["choices"] = CHOICES[key]
+    if key in listed:
+        question["choices"] = listed[key]
     if key == "workload":
         question["multiselect"] = True
     if key != "name":

@@ -143,8 +143,12 @@ def _applies(knob: str, workloads: tuple[str, ...]) -> bool:
     return knob == catalog.TIMEOUT or any(k in workloads for k in catalog.kinds_taking(knob))
 
 
-def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
-    """Ask for every answer missing from `given`; return the completed raw answers."""
+def ask_missing(given: dict[str, Any], *, tune: bool | None = None) -> dict[str, Any]:
+    """Ask for every answer missing from `given`; return the completed raw answers.
+
+    The scaling and image options wait behind one question, unless `tune` says already: True asks
+    them straight away, False skips them (their defaults stand).
+    """
     raw = dict(given)
     if "name" not in raw:
         raw["name"] = _text("Project name", fields.check_name)
@@ -206,9 +210,9 @@ def ask_missing(given: dict[str, Any]) -> dict[str, Any]:
     # Batching has its own questions above; the rest wait behind one gate, unless all were given.
     knobs = [k.key for k in catalog.INT_KNOBS if k.needs != catalog.BATCHING]
     advanced = [*knobs, "apt", "pip", "env", "base", "uv_sync", "snapshot"]
-    if any(key not in raw for key in advanced) and _ask(
-        questionary.confirm("Tune scaling, image and start-up options?", default=False)
-    ):
+    if tune is None and any(key not in raw for key in advanced):
+        tune = _ask(questionary.confirm("Tune scaling, image and start-up options?", default=False))
+    if tune:
         _ask_advanced(raw, workloads)
     return raw
 
@@ -351,9 +355,7 @@ def _change(raw: dict[str, Any], message: str) -> dict[str, Any] | None:
     if group == QUIT:
         return None
     kept = {k: v for k, v in raw.items() if k not in GROUPS[group]}
-    if group == "schedule":
-        kept.pop("cron", None)
-    return ask_missing(kept)
+    return ask_missing(kept, tune=group == "scaling and image")
 
 
 def confirm_growth(summary: str, question: str) -> bool:

@@ -62,15 +62,26 @@ class Dimension:
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("gpu_type", tuple({"gpu_type": g.name} for g in catalog.GPUS)),
-    Dimension("python", tuple({"python": p, "image_builder": b} for b, ps in catalog.IMAGE_BUILDERS.items()
-                              for p in ps if b == catalog.DEFAULT_IMAGE_BUILDER or p == "3.10")),  # fmt: skip
+    Dimension(
+        "python",
+        tuple(
+            {"python": p, "image_builder": b}
+            for b, ps in catalog.IMAGE_BUILDERS.items()
+            for p in ps
+            if b == catalog.DEFAULT_IMAGE_BUILDER or p == "3.10"
+        ),
+    ),  # fmt: skip
     Dimension("volumes", tuple({"volume": v} for v in VOLUME_SETS)),
     Dimension("web", tuple({"web_style": s} for s in catalog.WEB_STYLES)),
     Dimension("public", ({"public": False}, {"public": True})),
     Dimension(
         "schedule",
-        ({"cron": "0 6 * * *"}, {"cron": "*/10 * * * 1-5", "timezone": "Asia/Tokyo"}, {"period": "6h"},
-         {"period": "30m"}),
+        (
+            {"cron": "0 6 * * *"},
+            {"cron": "*/10 * * * 1-5", "timezone": "Asia/Tokyo"},
+            {"period": "6h"},
+            {"period": "30m"},
+        ),
     ),  # fmt: skip
     Dimension("timeout", ({"timeout": 600}, {"timeout": 3600}, {"timeout": 45})),
     Dimension("min_containers", ({"min_containers": 0}, {"min_containers": 2})),
@@ -86,8 +97,11 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("apt", ({"apt": []}, {"apt": ["ffmpeg", "git"]})),
     Dimension(
         "pip",
-        ({"pip": []}, {"pip": ["torch==2.8.0", "transformers[torch]==4.57.1"]},
-         {"pip": ["numpy>=2,<3"], "allow_unpinned": True}),
+        (
+            {"pip": []},
+            {"pip": ["torch==2.8.0", "transformers[torch]==4.57.1"]},
+            {"pip": ["numpy>=2,<3"], "allow_unpinned": True},
+        ),
     ),  # fmt: skip
     Dimension(
         "env",
@@ -101,15 +115,25 @@ DIMENSIONS: tuple[Dimension, ...] = (
     ),  # fmt: skip
     Dimension(
         "model",
-        ({"hf_model": None}, {"hf_model": f"org/model@{SHA}"},
-         {"hf_model": f"org/model@{SHA}", "gpu_for": {"download": ["T4"]}}),
+        (
+            {"hf_model": None},
+            {"hf_model": f"org/model@{SHA}"},
+            {"hf_model": f"org/model@{SHA}", "gpu_for": {"download": ["T4"]}},
+        ),
     ),  # fmt: skip
     Dimension(
         "gpu_for",
-        ({}, {"gpu_for": {"web": "cpu"}}, {"gpu_for": {"cron": ["A100-80GB:4"]}}, {"gpu_for": {"core": "cpu"}},
-         {"gpu_for": {"service": ["H100!:2", "B200+"]}}),
+        (
+            {},
+            {"gpu_for": {"web": "cpu"}},
+            {"gpu_for": {"cron": ["A100-80GB:4"]}},
+            {"gpu_for": {"core": "cpu"}},
+            {"gpu_for": {"service": ["H100!:2", "B200+"]}},
+        ),
     ),  # fmt: skip
-    Dimension("snapshot", ({"snapshot": False}, {"snapshot": True}, {"snapshot": True, "gpu_snapshot": True})),
+    Dimension(
+        "snapshot", ({"snapshot": False}, {"snapshot": True}, {"snapshot": True, "gpu_snapshot": True})
+    ),
     Dimension("description", ({"description": "Patterns"}, {"description": TRICKY_TEXT})),
 )
 BY_NAME = {d.name: d for d in DIMENSIONS}
@@ -149,7 +173,8 @@ def _pairs_of(row: list[tuple[str, Any]]) -> set:
 
 def _options(kinds, shape) -> list[list[tuple[str, int]]]:
     return [
-        [(d.name, i) for i in range(len(d.values)) if _admissible(kinds, shape, d.name, i)] for d in DIMENSIONS
+        [(d.name, i) for i in range(len(d.values)) if _admissible(kinds, shape, d.name, i)]
+        for d in DIMENSIONS
     ]
 
 

@@ -84,7 +84,11 @@ def test_flags_shape_the_project(tmp_path):
         {"name": "model-cache", "mount": "/models"},
         {"name": "data", "mount": "/data"},
     ]
-    assert (answers["cron"], answers["timezone"], answers["python"]) == ("*/30 * * * *", "Europe/Berlin", "3.11")
+    assert (answers["cron"], answers["timezone"], answers["python"]) == (
+        "*/30 * * * *",
+        "Europe/Berlin",
+        "3.11",
+    )
     assert not (project / ".git").exists()
     assert check_settings(project) == 4
 
@@ -111,13 +115,15 @@ def test_every_pattern_flag(tmp_path):
     sha = "b" * 40
     result = run(
         [
-            "new", "patterns", "--workload", "service,batched,spawn,web,cron,server", "--web-style", "fastapi",
-            "--public", "--period", "30m", "--timeout", "1800", "--min-containers", "1", "--max-containers", "8",
+            "new", "patterns", "--workload", "service,batched,spawn,web,cron,server",
+            "--web-style", "fastapi", "--public", "--period", "30m", "--timeout", "1800",
+            "--min-containers", "1", "--max-containers", "8",
             "--buffer-containers", "1", "--scaledown-window", "300", "--retries", "3", "--max-inputs", "16",
             "--batch-size", "64", "--batch-wait-ms", "250", "--target-concurrency", "10", "--apt", "ffmpeg",
             "--pip", "torch==2.8.0", "--pip", "numpy>=2", "--allow-unpinned", "--env", "MODE=fast",
             "--env", "QUOTE=it's \"here\"", "--base", "cuda", "--uv-sync", "--secret", "openai",
-            "--secret", "db:DB_USER,DB_PASSWORD", "--hf-model", f"org/model@{sha}", "--snapshot", "--gpu-snapshot",
+            "--secret", "db:DB_USER,DB_PASSWORD", "--hf-model", f"org/model@{sha}", "--snapshot",
+            "--gpu-snapshot",
             "--gpu", "L40S:2", "--cpu", "4", "--memory", "16384", "--gpu-for", "cron=A100-80GB:4",
             "--gpu-for", "core=cpu", "--image-builder", "2025.06", "--python", "3.10", "--no-git",
         ],
@@ -159,8 +165,17 @@ def test_answers_file_with_flags_on_top(tmp_path):
 def test_older_answers_files_still_load(tmp_path):
     """An answers file with the keys modalgen 0.1.0 wrote (project_name, workloads, ...)."""
     answers = tmp_path / "old.yml"
-    answers.write_text(yaml.safe_dump({"project_name": "old-keys", "workloads": ["web"], "python_version": "3.11",
-                                       "volumes": [{"name": "v", "mount": "/v"}], "secrets": ["openai"]}))  # fmt: skip
+    answers.write_text(
+        yaml.safe_dump(
+            {
+                "project_name": "old-keys",
+                "workloads": ["web"],
+                "python_version": "3.11",
+                "volumes": [{"name": "v", "mount": "/v"}],
+                "secrets": ["openai"],
+            }
+        )
+    )
     result = run(["new", "--answers-file", str(answers), "--no-git"], tmp_path)
     assert result.returncode == 0, result.stderr
     recorded = yaml.safe_load((tmp_path / "old-keys/.modalgen-answers.yml").read_text())
@@ -169,7 +184,10 @@ def test_older_answers_files_still_load(tmp_path):
 
 
 def test_a_project_rerenders_from_its_own_answers_file(tmp_path):
-    assert run(["new", "first", "--workload", "web,cron", "--volume", "v1", "--no-git"], tmp_path).returncode == 0
+    assert (
+        run(["new", "first", "--workload", "web,cron", "--volume", "v1", "--no-git"], tmp_path).returncode
+        == 0
+    )
     again = run(
         ["new", "--answers-file", "first/.modalgen-answers.yml", "--output-dir", "copy", "--no-git"], tmp_path
     )
@@ -204,8 +222,22 @@ def test_dry_run_json_prints_the_plan(tmp_path):
 
 
 def test_gpu_for_lands_where_asked(tmp_path):
-    result = run(["new", "placed", "--gpu", "L4", "--workload", "batch,cron,web", "--gpu-for", "cron=A100-80GB:4",
-                  "--gpu-for", "web=cpu", "--no-git"], tmp_path)  # fmt: skip
+    result = run(
+        [
+            "new",
+            "placed",
+            "--gpu",
+            "L4",
+            "--workload",
+            "batch,cron,web",
+            "--gpu-for",
+            "cron=A100-80GB:4",
+            "--gpu-for",
+            "web=cpu",
+            "--no-git",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     plan = yaml.safe_load((tmp_path / "placed/.modalgen-answers.yml").read_text())["plan"]
     gpus = {fn["name"]: fn["gpu"] for fn in plan["functions"]}
@@ -289,13 +321,20 @@ BAD_INPUTS = [
     (["new", "x", "--timeout", "90000"], "--timeout", "90000"),
     (["new", "x", "--timeout", "ten"], "--timeout", "ten"),
     (["new", "x", "--min-containers", "1"], "--min-containers", None),
-    (["new", "x", "--workload", "web", "--min-containers", "5", "--max-containers", "2"], "--min-containers", "5"),
+    (
+        ["new", "x", "--workload", "web", "--min-containers", "5", "--max-containers", "2"],
+        "--min-containers",
+        "5",
+    ),
     (["new", "x", "--max-containers", "0"], "--max-containers", "0"),
     (["new", "x", "--retries", "11"], "--retries", "11"),
     (["new", "x", "--workload", "web", "--retries", "2"], "--retries", None),
     (["new", "x", "--workload", "web", "--max-inputs", "0"], "--max-inputs", "0"),
-    (["new", "x", "--workload", "map", "--max-inputs", "4", "--single-use-containers"], "--max-inputs",
-     "--single-use-containers"),
+    (
+        ["new", "x", "--workload", "map", "--max-inputs", "4", "--single-use-containers"],
+        "--max-inputs",
+        "--single-use-containers",
+    ),
     (["new", "x", "--workload", "batched", "--batch-size", "1001"], "--batch-size", "1001"),
     (["new", "x", "--batch-size", "8"], "--batch-size", None),
     (["new", "x", "--workload", "batched", "--batch-wait-ms", "600001"], "--batch-wait-ms", "600001"),
@@ -324,13 +363,21 @@ BAD_INPUTS = [
     (["new", "x", "--hf-model", "org/model"], "--hf-model", "org/model"),
     (["new", "x", "--hf-model", "org/model@main"], "--hf-model", "org/model@main"),
     (["new", "x", "--hf-model", "not-a-repo@" + "a" * 40], "--hf-model", "not-a-repo"),
-    (["new", "x", "--hf-model", "o/m@" + "a" * 40, "--volume", "huggingface-cache"], "--volume", "huggingface-cache"),
+    (
+        ["new", "x", "--hf-model", "o/m@" + "a" * 40, "--volume", "huggingface-cache"],
+        "--volume",
+        "huggingface-cache",
+    ),
     (["new", "x", "--gpu-for", "cron=T4"], "--gpu-for", "cron=..."),
     (["new", "x", "--gpu-for", "nothing=T4"], "--gpu-for", "nothing=T4"),
     (["new", "x", "--gpu-for", "batch"], "--gpu-for", "batch"),
     (["new", "x", "--gpu-for", "batch=X100"], "--gpu-for", "X100"),
     (["new", "x", "--gpu-snapshot"], "--gpu-snapshot", None),
-    (["new", "x", "--workload", "service", "--snapshot", "--gpu-snapshot", "--cpu-only"], "--gpu-snapshot", None),
+    (
+        ["new", "x", "--workload", "service", "--snapshot", "--gpu-snapshot", "--cpu-only"],
+        "--gpu-snapshot",
+        None,
+    ),
     (["new", "x", "--json"], "--json", None),
     (["new", "x", "--bogus"], "--bogus", "--bogus"),
     (["gpus", "--gpu", "Z9"], "--gpu", "Z9"),

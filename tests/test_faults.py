@@ -114,7 +114,7 @@ def test_output_dirs_created_for_a_failed_project_are_removed(tmp_path, scratch_
 
 
 def test_add_interrupted_at_every_staged_file_changes_nothing(tmp_path, scratch_root):
-    project = render(parse_spec({"project_name": "grow", "volumes": [{"name": "d"}]}), tmp_path / "grow")
+    project = render(parse_spec({"name": "grow", "volume": [{"name": "d"}]}), tmp_path / "grow")
     core = project / "grow/core.py"
     core.write_text(core.read_text() + "\n# mine\n")
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
@@ -171,3 +171,91 @@ def test_real_signals_at_many_moments(tmp_path, sig):
         else:
             assert proc.returncode == 130
     assert outcomes[130] > 0  # the moments did reach into the run
+
+
+# A sitecustomize that stops a modalgen process at a chosen moment: the k-th call of a function
+# (a file write of `new`, a staged file of `add`/`update`), tells the test it is there, and waits.
+# The test then sends the signal: the moment is exact whatever the machine's load, no sleep decides it.
+PAUSE = """
+import importlib, os, time
+module_name, attr = os.environ["MODALGEN_PAUSE_IN"].rsplit(".", 1)
+k, ready = int(os.environ["MODALGEN_PAUSE_AT"]), os.environ["MODALGEN_PAUSE_READY"]
+owner = importlib.import_module(module_name)
+if module_name == "pathlib":
+    owner = owner.Path
+original, calls = getattr(owner, attr), [0]
+
+def paused(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == k:
+        open(ready, "w").close()
+        while True:
+            time.sleep(0.01)
+    return original(*args, **kwargs)
+
+setattr(owner, attr, paused)
+"""
+
+
+def _paused_run(args: list[str], cwd: Path, where: str, k: int, tmp: Path) -> tuple[subprocess.Popen, Path]:
+    site = tmp / f"site-{where}-{k}"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(PAUSE)
+    ready = tmp / f"ready-{where}-{k}"
+    env = {
+        **os.environ,
+        "MODAL_CONFIG_PATH": str(cwd / "none.toml"),
+        "PYTHONPATH": str(site),
+        "MODALGEN_PAUSE_IN": where,
+        "MODALGEN_PAUSE_AT": str(k),
+        "MODALGEN_PAUSE_READY": str(ready),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modalgen", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    while not ready.exists():  # the process is at the chosen moment, however long it took to get there
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    return proc, ready
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("k", [1, 5, 12])
+def test_signal_at_an_exact_moment_of_new(tmp_path, sig, k):
+    work = tmp_path / "work"
+    work.mkdir()
+    proc, _ = _paused_run(NEW_ARGS, work, "pathlib.write_bytes", k, tmp_path)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (130, 143), (proc.returncode, err)
+    assert b"Traceback" not in err and b"interrupted" in err
+    assert not (work / "proj").exists() and leftovers(work) == [] and leftovers(tmp_path / "work") == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("command", ["add", "update", "set"])
+def test_signal_at_an_exact_moment_of_add_update_and_set(tmp_path, sig, command):
+    from tests.releases import make_release_project
+
+    if command == "update":
+        project = make_release_project("0.1.0", tmp_path, "grow", workloads=["batch", "web"])
+        args = ["update", "--project", str(project)]
+    else:
+        project = render(parse_spec({"name": "grow", "volume": [{"name": "d"}]}), tmp_path / "grow")
+        args = ["add", "web", "--project", str(project)] if command == "add" else \
+            ["set", "--timeout", "1200", "--project", str(project)]  # fmt: skip
+    mine = project / "grow/mine.py"
+    mine.write_text("# mine\n")
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    proc, _ = _paused_run(args, tmp_path, "tempfile.mkstemp", 2, tmp_path)  # the second staged file
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (130, 143), (proc.returncode, err)
+    assert b"Traceback" not in err
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+    assert leftovers(project) == []

@@ -32,7 +32,10 @@ BASES = {
     "flask-period": {"gpu": ["T4"], "workload": ["web", "cron"], "web_style": "wsgi", "public": True,
                      "period": "6h", "env": {"MODE": "it's"}, "base": "cuda"},
 }  # fmt: skip
-ADDITIONS = [(kind, None) for kind in catalog.KIND_NAMES] + [("volume", "extra-vol"), ("secret", "extra-secret")]
+ADDITIONS = [(kind, None) for kind in catalog.KIND_NAMES] + [
+    ("volume", "extra-vol"),
+    ("secret", "extra-secret"),
+]
 INVARIANT_CASES = [
     (base, kind, value)
     for base, raw in BASES.items()
@@ -110,7 +113,11 @@ def test_add_the_same_thing_twice_changes_nothing(tmp_path, capsys):
     [
         ({"workload": ["cron"], "cron": "0 6 * * *"}, ["cron", "--cron", "0 9 * * *"], "--cron"),
         ({}, ["secret", "s", "--gpu", "A10G"], "--gpu"),
-        ({"workload": ["service"], "min_containers": 1}, ["web", "--min-containers", "2"], "--min-containers"),
+        (
+            {"workload": ["service"], "min_containers": 1},
+            ["web", "--min-containers", "2"],
+            "--min-containers",
+        ),
         ({"workload": ["web"]}, ["web", "--web-style", "wsgi"], "--web-style"),
         ({"volume": [{"name": "data"}]}, ["volume", "data:/elsewhere"], "--volume"),
     ],

@@ -29,8 +29,10 @@ def test_wheel_ships_the_template_with_its_dotfiles(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     base = "modalgen/templates/project/"
     for rel in ("copier.yml", "template/.gitignore", "template/{{ _copier_conf.answers_file }}.jinja",
-                "template/{{ package }}/common.py.jinja", "template/tests/test_smoke.py.jinja"):  # fmt: skip
+                "template/{{ plan.package }}/common.py.jinja", "template/tests/test_smoke.py.jinja",
+                "template/.github/workflows/ci.yml.jinja"):  # fmt: skip
         assert base + rel in names, rel
+    assert "modalgen/templates/releases/0.1.0/project/copier.yml" in names  # every release ships
     template_files = {
         p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*") if p.is_file()
     }
@@ -53,7 +55,7 @@ def test_installed_wheel_runs_modalgen_new(wheel, tmp_path):
     assert (project / ".gitignore").is_file()
     answers_text = (project / ".modalgen-answers.yml").read_text()
     assert "site-packages" not in answers_text and str(tmp_path) not in answers_text
-    assert yaml.safe_load(answers_text)["workloads"] == ["batch", "web"]
+    assert yaml.safe_load(answers_text)["workload"] == ["batch", "web"]
     assert (project / "from_wheel/web.py").is_file()
     module = subprocess.run(
         [str(venv / "bin/python"), "-m", "modalgen", "--version"], capture_output=True, text=True

@@ -33,7 +33,7 @@ NASTY = st.lists(
 
 def _render(raw: dict) -> Path:
     root = Path(tempfile.mkdtemp(prefix="props-"))
-    return render(parse_spec(raw), root / raw["project_name"])
+    return render(parse_spec(raw), root / raw["name"])
 
 
 def _python_files_parse(project: Path) -> None:
@@ -63,7 +63,7 @@ def test_descriptions_parse_and_mean_what_was_typed(text):
         expected = check_description(text)
     except SpecError:
         return
-    project = _render({"project_name": "desc", "description": text, "workloads": ["web", "cron"]})
+    project = _render({"name": "desc", "description": text, "workload": ["web", "cron"]})
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"] == expected
     assert yaml.safe_load((project / ".modalgen-answers.yml").read_text())["description"] == expected
     assert expected in (project / "README.md").read_text()
@@ -78,10 +78,10 @@ def test_descriptions_parse_and_mean_what_was_typed(text):
 )
 def test_env_values_parse_and_mean_what_was_typed(env):
     try:
-        spec = parse_spec({"project_name": "envs", "env": env})
+        spec = parse_spec({"name": "envs", "env": env})
     except SpecError:
         return
-    project = _render({"project_name": "envs", "env": env})
+    project = _render({"name": "envs", "env": env})
     assert _env_literal(project, "envs") == dict(spec.env)
     _python_files_parse(project)
     formatted = subprocess.run(["ruff", "format", "--check", "-q", str(project)], capture_output=True)
@@ -96,17 +96,17 @@ def test_project_names_are_refused_or_safe_everywhere(name):
     except SpecError as exc:
         assert exc.field == "name"
         return
-    project = _render({"project_name": name, "workloads": ["web"]})
+    project = _render({"name": name, "workload": ["web"]})
     _python_files_parse(project)
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == name
-    dry = subprocess.run(["make", "-n", "deploy", "logs"], cwd=project, capture_output=True, text=True)
+    dry = subprocess.run(["make", "-n", "deploy", "logs-recent"], cwd=project, capture_output=True, text=True)
     assert dry.returncode == 0 and dry.stdout.rstrip().endswith(f" {name}"), dry.stdout
 
 
 @SETTINGS
 @given(st.lists(NASTY, max_size=3), st.lists(NASTY, max_size=3), st.lists(NASTY, max_size=2))
 def test_packages_secrets_and_volumes_are_refused_or_safe(pip, secrets, volumes):
-    raw = {"project_name": "lists", "pip": pip, "secrets": secrets, "volumes": volumes, "apt": pip}
+    raw = {"name": "lists", "pip": pip, "secret": secrets, "volume": volumes, "apt": pip}
     try:
         parse_spec(raw)
     except SpecError as exc:

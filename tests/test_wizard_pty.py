@@ -55,16 +55,17 @@ def test_all_defaults_with_enter(tmp_path, columns):
         answer(child, prompt, ENTER)
     assert finish(child) == 0
     answers = yaml.safe_load((tmp_path / "wiz/.modalgen-answers.yml").read_text())
-    assert answers["gpu"] == ["L4"] and answers["workloads"] == ["batch"]
-    assert answers["volumes"] == [] and answers["python_version"] == "3.12"
+    assert answers["gpu"] == ["L4"] and answers["workload"] == ["batch"]
+    assert answers["volume"] == [] and answers["python"] == "3.12"
 
 
 def test_every_question_with_arrows_space_and_typing(tmp_path):
     child = spawn(["new", "--no-git"], tmp_path)
     answer(child, "Project name", "full-wiz", ENTER)
     answer(child, "Description", ENTER)
-    # GPU list order: T4, L4, A10G, L40S, A100-40GB, A100-80GB, H100, ...; the cursor starts on L4.
-    answer(child, "GPU type", DOWN * 5, ENTER)  # H100
+    # GPU list order: T4, L4, A10G, L40S, A100-40GB, A100-80GB, RTX-PRO-6000, H100, ...;
+    # the cursor starts on L4.
+    answer(child, "GPU type", DOWN * 6, ENTER)  # H100
     child.expect(r"How many H100")
     child.send("\b9" + ENTER)  # out of range: refused in place
     child.expect("1 to 8")
@@ -95,6 +96,7 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     answer(child, "Seconds an idle container", ENTER)
     answer(child, "Retries", "\b2", ENTER)
     answer(child, "Inputs one container", "12", ENTER)
+    answer(child, "MiB of memory", ENTER)
     answer(child, "fresh container", ENTER)
     answer(child, "Image base", DOWN, ENTER)  # cuda
     answer(child, "Debian packages", "ffmpeg", ENTER)
@@ -103,17 +105,19 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     answer(child, "uv.lock", ENTER)
     answer(child, "Memory snapshots", "y")
     child.expect("H100:2")
-    child.expect("warm pool")
+    child.expect("warm containers bill")
     answer(child, "Create the project", ENTER)
     assert finish(child) == 0
     answers = yaml.safe_load((tmp_path / "full-wiz/.modalgen-answers.yml").read_text())
     assert answers["gpu"] == ["H100:2", "A100-80GB:2"]
-    assert answers["workloads"] == ["batch", "web", "cron", "service"]
+    assert answers["workload"] == ["batch", "web", "cron", "service"]
     assert (answers["web_style"], answers["public"]) == ("wsgi", True)
     assert answers["timezone"] == "Europe/Berlin" and answers["cron"] == "0 6 * * *"
-    assert answers["volumes"] == [{"name": "model-cache", "mount": "/models"}]
-    assert answers["secrets"] == ["openai", "hf-token"] and answers["hf_model"] == "org/model@" + "a" * 40
-    assert answers["python_version"] == "3.13"
+    assert answers["volume"] == [{"name": "model-cache", "mount": "/models"}]
+    assert answers["secret"] == [{"name": "openai", "keys": ["OPENAI_API_KEY"]},
+                                 {"name": "hf-token", "keys": ["HF_TOKEN"]}]  # fmt: skip
+    assert answers["hf_model"] == "org/model@" + "a" * 40
+    assert answers["python"] == "3.13"
     assert (answers["timeout"], answers["min_containers"], answers["max_containers"]) == (1200, 1, 4)
     assert (answers["retries"], answers["max_inputs"], answers["base"]) == (2, 12, "cuda")
     assert (answers["apt"], answers["pip"], answers["env"]) == (
@@ -147,7 +151,7 @@ def test_ctrl_c_at_a_prompt_exits_130_and_writes_nothing(tmp_path, stop_at):
     assert not (tmp_path / "stopped").exists()
 
 
-def test_declining_the_summary_writes_nothing(tmp_path):
+def test_declining_then_quitting_writes_nothing(tmp_path):
     child = spawn(["new", "declined", "-y"], tmp_path)  # -y: no questions even in a terminal
     assert finish(child) == 0
     child = spawn(["new", "declined2", "--gpu", "T4", "--workload", "batch", "--python", "3.12",
@@ -155,18 +159,95 @@ def test_declining_the_summary_writes_nothing(tmp_path):
     for prompt in ("Mount a Volume", "Secrets", "Hugging Face", "Tune scaling"):
         answer(child, prompt, ENTER)
     answer(child, "Create the project", "n")
+    answer(child, "Change an answer, or quit", UP, ENTER)  # the last choice: quit
     assert finish(child) == 1
     assert not (tmp_path / "declined2").exists()
+
+
+def test_no_at_the_summary_changes_one_answer_and_keeps_the_others(tmp_path):
+    child = spawn(["new", "changed", "--no-git"], tmp_path)
+    answer(child, "Description", "Mine", ENTER)  # typing replaces the default
+    answer(child, "GPU type", ENTER)  # L4
+    answer(child, "How many", ENTER)
+    answer(child, "fallback", ENTER)
+    answer(child, "Workloads", ENTER)
+    answer(child, "Mount a Volume", ENTER)
+    answer(child, "Secrets", "openai", ENTER)
+    for prompt in ("Hugging Face", "Container Python", "Tune scaling"):
+        answer(child, prompt, ENTER)
+    child.expect("batch_job")  # the plan is shown before the confirmation
+    answer(child, "Create the project", "n")
+    answer(child, "Change an answer, or quit", DOWN * 2, ENTER)  # name, description, gpu
+    answer(child, "GPU type", DOWN * 3, ENTER)  # A100-40GB: the cursor starts on L4
+    answer(child, "How many", "2", ENTER)
+    answer(child, "fallback", ENTER)
+    child.expect("A100-40GB:2")
+    answer(child, "Create the project", ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "changed/.modalgen-answers.yml").read_text())
+    assert answers["gpu"] == ["A100-40GB:2"]
+    assert answers["description"] == "Mine" and answers["secret"][0]["name"] == "openai"
+
+
+def test_errors_name_the_item_and_the_cron_field(tmp_path):
+    child = spawn(
+        [
+            "new",
+            "errs",
+            "--gpu",
+            "T4",
+            "--workload",
+            "cron",
+            "--python",
+            "3.12",
+            "--description",
+            "d",
+            "--no-git",
+        ],
+        tmp_path,
+    )
+    answer(child, "Schedule by", ENTER)
+    answer(child, "Cron schedule", "61 * * * *", ENTER)
+    child.expect("minute 61 is out of range 0-59")
+    child.send("\b" * 12 + "0 7 * * *" + ENTER)
+    answer(child, "Time zone", ENTER)
+    answer(child, "Mount a Volume", ENTER)
+    answer(child, "Secrets", "good, bad name", ENTER)
+    child.expect("--secret 2")
+    child.send("\b" * 10 + ENTER)
+    for prompt in ("Hugging Face", "Tune scaling"):
+        answer(child, prompt, ENTER)
+    answer(child, "Create the project", ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "errs/.modalgen-answers.yml").read_text())
+    assert answers["cron"] == "0 7 * * *" and [s["name"] for s in answers["secret"]] == ["good"]
 
 
 def test_add_asks_only_for_what_the_new_kind_needs(tmp_path):
     from modalgen.render import render
     from modalgen.spec import parse_spec
 
-    render(parse_spec({"project_name": "grows"}), tmp_path / "grows")
+    render(parse_spec({"name": "grows"}), tmp_path / "grows")
     child = spawn(["add", "cron", "--project", "grows"], tmp_path)
     answer(child, "Schedule by", DOWN, ENTER)  # a period
-    answer(child, "Every", "\b\b6h", ENTER)
+    answer(child, "Every", "6h", ENTER)
+    child.expect("scheduled_job")  # the add wizard ends with the summary and the plan
+    answer(child, "Add cron", ENTER)
     assert finish(child) == 0
     answers = yaml.safe_load((tmp_path / "grows/.modalgen-answers.yml").read_text())
-    assert answers["workloads"] == ["batch", "cron"] and answers["period"] == "6h"
+    assert answers["workload"] == ["batch", "cron"] and answers["period"] == "6h"
+
+
+def test_add_wizard_declined_writes_nothing(tmp_path):
+    from modalgen.render import render
+    from modalgen.spec import parse_spec
+
+    render(parse_spec({"name": "keeps"}), tmp_path / "keeps")
+    before = (tmp_path / "keeps/.modalgen-answers.yml").read_text()
+    child = spawn(["add", "web", "--project", "keeps"], tmp_path)
+    answer(child, "How is the endpoint served", ENTER)
+    answer(child, "proxy auth", ENTER)
+    answer(child, "Add web", "n")
+    assert finish(child) == 1
+    assert (tmp_path / "keeps/.modalgen-answers.yml").read_text() == before
+    assert not (tmp_path / "keeps/keeps/web.py").exists()
