@@ -80,7 +80,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="modalgen-bench-"))
     try:
-        spec = parse_spec({"project_name": "demo"})
+        spec = parse_spec({"name": "demo"})
         answers = work / "answers.yml"
         answers.write_text(yaml.safe_dump(answers_for(spec)))
         ours_dir, base_dir = work / "ours", work / "copier"

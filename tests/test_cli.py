@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -514,3 +515,15 @@ def test_the_users_copier_settings_change_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     answers = yaml.safe_load((tmp_path / "mine/.modalgen-answers.yml").read_text())
     assert answers["description"] != "HIJACKED" and answers["gpu"] == ["L4"]
+
+
+def test_the_readme_example_session_is_what_modalgen_prints(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    session = readme.split("```console\n")[1].split("```")[0]
+    command, rest = session.split("\n", 1)
+    args = command.removeprefix("$ uv run modalgen ").split()
+    printed = rest.split("\n$ ")[0]
+    result = run(args, tmp_path, env={"MODAL_CONFIG_PATH": str(tmp_path / "none.toml")})
+    assert result.returncode == 0, result.stderr
+    timing = re.compile(r"in \d+\.\d s\.")
+    assert timing.sub("", result.stdout.rstrip()) == timing.sub("", printed.rstrip())
