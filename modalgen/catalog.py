@@ -210,6 +210,81 @@ INT_KNOB_BY_KEY: dict[str, IntKnob] = {k.key: k for k in INT_KNOBS}
 CPU_RANGE = (0.125, 64.0)  # cores a function may request
 
 # ---------------------------------------------------------------------------------------------
+# Stacks: what the core runs. Each is this record plus its folder of template fragments
+# (templates/project/stacks/<name>/: the core, a fake engine for `make test`, a tiny offline model
+# and the check of an answer for `make test-model`).
+
+# The container pins were resolved together against PyPI for Linux x86_64 on 2026-11-28 (`pip
+# install --dry-run` per Python); the local CPU test environment runs the same versions with a CPU
+# build of torch. vLLM is pinned alone: it pins its own torch and transformers.
+TORCH = "torch==2.13.0"
+HF_HUB = ("huggingface-hub==2.4.0", "hf-xet==1.8.0")
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    summary: str
+    model: str | None  # the default model, REPO@REVISION (ungated, small enough for a cheap GPU)
+    packages: tuple[str, ...]  # the image's pins
+    test_packages: tuple[str, ...]  # what `make test-model` runs the real code with, on a CPU
+    pythons: tuple[str, ...]  # container Pythons its packages install on
+    kinds: tuple[str, ...] | None = None  # the workloads it serves (None: every kind)
+    needs_gpu: bool = False
+    base: str = "debian-slim"  # the image base it wants unless --base says otherwise
+    media_type: str = "application/json"  # what its HTTP endpoints answer
+    sizing: bool = False  # sized against the GPUs before rendering (modalgen/sizing.py)
+    volumes: tuple[tuple[str, str], ...] = ()  # cache Volumes beside the Hugging Face one
+    env: tuple[tuple[str, str], ...] = ()
+    example: str = "a b"  # an input its tests and smoke tests send
+    licence: str = ""  # a word on the default model's licence, where it is not plain open source
+    own_server: bool = False  # a Server runs the stack's own server process (`vllm serve`), not uvicorn
+
+
+STACKS: tuple[Stack, ...] = (
+    Stack("plain", "plain Python: your own code, no model framework", None, (), (),
+          ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")),
+    Stack("torch", "a PyTorch module, loaded once per container, inference under torch.inference_mode()", None,
+          (TORCH, "safetensors==0.8.0", *HF_HUB), (TORCH, "safetensors==0.8.0", "huggingface-hub==2.4.0"),
+          ("3.10", "3.11", "3.12", "3.13", "3.14"), example="a good day"),
+    Stack("transformers", "text generation with a causal LM (tokenizer + model, generate), bf16 on GPU",
+          "Qwen/Qwen2.5-0.5B-Instruct@7ae557604adf67be50417f59c2c2f167def9a775",
+          (TORCH, "transformers==5.24.0", "accelerate==1.15.0", *HF_HUB),
+          (TORCH, "transformers==5.24.0", "accelerate==1.15.0", "huggingface-hub==2.4.0"),
+          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Say hello in five words."),
+    Stack("embeddings", "sentence embeddings with sentence-transformers, batched, unit length",
+          "BAAI/bge-small-en-v1.5@5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
+          (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", *HF_HUB),
+          (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", "huggingface-hub==2.4.0"),
+          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Modal runs this embedding."),
+    Stack("vllm", "an OpenAI-compatible vLLM server: /v1/chat/completions, /v1/models, /health",
+          "Qwen/Qwen2.5-1.5B-Instruct@989aa7980e4cf806f80c7fef2b1adb7bc71aa306",
+          ("vllm==0.33.0",), ("httpx>=0.27",), ("3.11", "3.12", "3.13", "3.14"), kinds=("server",),
+          needs_gpu=True, base="cuda", sizing=True, own_server=True, volumes=(("vllm-cache", "/root/.cache/vllm"),),
+          env=(("VLLM_CACHE_ROOT", "/root/.cache/vllm"),), example="Say hello in five words."),
+    Stack("diffusers", "text-to-image with diffusers: PNG bytes, image/png over HTTP",
+          "stabilityai/sd-turbo@b261bac6fd2cf515557d5d0707481eafa0485ec2",
+          (TORCH, "diffusers==0.42.1", "transformers==5.24.0", "accelerate==1.15.0", "safetensors==0.8.0", *HF_HUB,
+           "pillow==13.0.0"),
+          (TORCH, "diffusers==0.42.1", "transformers==5.24.0", "accelerate==1.15.0", "huggingface-hub==2.4.0",
+           "pillow"),
+          ("3.11", "3.12", "3.13", "3.14"), media_type="image/png", sizing=True, example="a lighthouse at dawn",
+          licence="sd-turbo is under the Stability AI Community License: free below US$1M annual revenue"),
+)  # fmt: skip
+STACK_BY_NAME: dict[str, Stack] = {s.name: s for s in STACKS}
+DEFAULT_STACK = "plain"
+# Hugging Face organisations whose models ask for an accepted licence and a token (HF_TOKEN).
+GATED_ORGS = (
+    "meta-llama/",
+    "google/gemma",
+    "mistralai/",
+    "black-forest-labs/",
+    "stabilityai/stable-diffusion-3",
+)
+DTYPES = ("bf16", "fp16", "fp8", "int8", "int4", "fp32")
+MAX_MODEL_LEN = (256, 1_048_576)
+
+# ---------------------------------------------------------------------------------------------
 # Images
 
 BASES: dict[str, str] = {

@@ -27,6 +27,7 @@ HEADER = """\
 HELP = {
     "name": "Project name (the folder and the Modal app; its package is derived from it)",
     "description": "One line that says what the project does",
+    "stack": "What the core runs (plain, torch, transformers, embeddings, vllm, diffusers)",
     "gpu": "GPU types with counts, in fallback order (e.g. [H100:2, A100-80GB:2]); [] for CPU-only",
     "gpu_for": "Where single functions run: {KIND: [GPU, ...]} or {KIND: []} for CPU",
     "cpu": "CPU cores for the functions that run the core (null: Modal's default)",
@@ -47,7 +48,10 @@ HELP = {
     "base": "The image's base",
     "uv_sync": "The image installs the project's runtime dependencies from uv.lock",
     "secret": "Modal Secrets every function receives, with keys: [{name: openai, keys: [OPENAI_API_KEY]}]",
-    "hf_model": "A Hugging Face model: org/name@revision (null for none)",
+    "hf_model": "A Hugging Face model: org/name@revision (null for none; a model stack has a default)",
+    "model_params": "The model's parameter count (8B, 0.5B) when neither the Hub nor its name tells",
+    "dtype": "The weights' dtype for sizing (null: the stack's)",
+    "max_model_len": "Tokens of context to size the KV cache for (null: the stack's)",
     "snapshot": "Memory snapshots for faster cold starts (deployed apps only)",
     "gpu_snapshot": "GPU memory snapshots (experimental; with snapshot)",
 }
@@ -61,6 +65,7 @@ def choices() -> dict[str, list[str]]:
         "image_builder": list(catalog.IMAGE_BUILDERS),
         "web_style": list(catalog.WEB_STYLES),
         "base": list(catalog.BASES),
+        "stack": [s.name for s in catalog.STACKS],
     }
 
 
@@ -129,6 +134,8 @@ def _excludes() -> list[str]:
     for path in ("{{ plan.package }}/weights.py", "tests/test_weights.py"):
         patterns.append(f"{{% if not plan.model %}}{path}{{% endif %}}")
     patterns.append("{% if not plan.secrets %}.env.example{% endif %}")
+    for path in ("tests/fake_engine.py", "tests/test_model.py"):  # the model stacks' own tests
+        patterns.append(f"{{% if not plan.stack.test_packages %}}{path}{{% endif %}}")
     return patterns
 
 

@@ -591,6 +591,36 @@ def parse_secrets(values: Any) -> tuple[SecretKeys, ...]:
     return tuple(secrets.values())
 
 
+def check_model_params(value: Any) -> str | None:
+    """A parameter count as people write it: 8B, 0.5B, 350M, 8x7B."""
+    if value is None:
+        return None
+    from modalgen.sizing import SizingError, parse_params
+
+    try:
+        parse_params(str(value))
+    except SizingError as exc:
+        raise SpecError("model_params", value, exc.allowed) from None
+    return str(value)
+
+
+def check_dtype(value: Any) -> str | None:
+    if value is None:
+        return None
+    return check_choice("dtype", value, catalog.DTYPES)
+
+
+def check_max_model_len(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    low, high = catalog.MAX_MODEL_LEN
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError("max_model_len", value, f"a whole number of tokens from {low:,} to {high:,}")
+    return value
+
+
 _HF_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _HF_PINNED_REVISION_RE = re.compile(r"^[0-9a-f]{40}$")
 _HF_ANY_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")

@@ -14,12 +14,13 @@ overrides any of these.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from modalgen import catalog
-from modalgen.fields import GpuChoice, SpecError, volume_identifier
+from modalgen import catalog, sizing
+from modalgen.fields import GpuChoice, SpecError, parse_gpu, volume_identifier
 from modalgen.spec import Spec
 
 PERIOD_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -85,8 +86,11 @@ class Plan:
     image: dict[str, Any]
     volumes: tuple[dict[str, str], ...]
     secrets: tuple[dict[str, Any], ...]
-    model: dict[str, str] | None
+    model: dict[str, Any] | None
+    stack: dict[str, Any]
+    caches: tuple[dict[str, str], ...]  # the stack's cache Volumes beside the Hugging Face one
     make: tuple[dict[str, Any], ...]
+    make_vars: tuple[dict[str, str], ...]  # Makefile variables the targets use
     readme: dict[str, Any]
     dev_packages: tuple[str, ...]
     applies: frozenset[str] = field(default=frozenset())
@@ -271,6 +275,11 @@ def _applies(spec: Spec, fns: tuple[Function, ...]) -> set[str]:
     for knob, answers in KNOB_ANSWERS.items():
         if any(knob in catalog.KIND_BY_NAME[k].knobs for k in spec.workloads):
             keys |= set(answers)
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if stack.sizing and spec.hf_model:
+        keys |= {"model_params", "dtype"}
+        if sizing.STACK_DEFAULTS[spec.stack]["kv"]:
+            keys.add("max_model_len")
     return keys
 
 
@@ -292,14 +301,29 @@ def check_applicable(spec: Spec) -> None:
         ("public", spec.public, False),
         ("snapshot", spec.snapshot, False),
         ("gpu_snapshot", spec.gpu_snapshot, False),
+        ("model_params", spec.model_params, None),
+        ("dtype", spec.dtype, None),
+        ("max_model_len", spec.max_model_len, None),
     ]
     for key, value, default in checks:
         if value == default or key in applies:
             continue
         takers = sorted({fn.kind for fn in _all_kinds_plan(spec) if key in fn.accepts})
         target = where.get(key) or ("the " + ", ".join(takers) + " workloads" if takers else "no workload")
-        raise SpecError(key, SpecError.NO_VALUE, f"applies to {target}, and no function of this project "
-                        "takes it; add a workload with --workload, or leave the option out")  # fmt: skip
+        hint = "add a workload with --workload, or leave the option out"
+        if key in SIZING_KEYS:
+            sized = [
+                s.name
+                for s in catalog.STACKS
+                if s.sizing and (key != "max_model_len" or sizing.STACK_DEFAULTS[s.name]["kv"])
+            ]
+            target, hint = (
+                f"a model sized for its GPUs, with the {', '.join(sized)} stacks",
+                "choose one with --stack",
+            )
+        raise SpecError(
+            key, SpecError.NO_VALUE, f"applies to {target}, and nothing in this project takes it; {hint}"
+        )
     if spec.gpu_snapshot and not spec.snapshot:
         raise SpecError(
             "gpu_snapshot",
@@ -313,12 +337,80 @@ def check_applicable(spec: Spec) -> None:
             raise SpecError(
                 "gpu_for", f"{key}=...", f"a function this project has: {', '.join(fn.key for fn in fns)}"
             )
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if stack.needs_gpu:
+        for fn in fns:
+            if fn.role == "core" and fn.model_cache and not fn.gpu:
+                field = "gpu_for" if spec.gpu_override(fn.key) is not None else "gpu"
+                raise SpecError(
+                    field, "cpu", f"a GPU for {fn.name}: the {stack.name} stack does not run on a CPU"
+                )
     if spec.base == "cuda" and not any(fn.gpu for fn in fns):
         raise SpecError(
             "base",
             "cuda",
             "debian-slim for a CPU-only project: a CUDA image without a GPU is paid for and unused",
         )
+    check_fits(spec, fns)
+
+
+SIZING_KEYS = ("model_params", "dtype", "max_model_len")
+HUB_LOOKUPS = False  # the CLI turns on Hub look-ups for parameter counts; tests and imports stay offline
+
+
+@functools.lru_cache(maxsize=64)
+def _shape(model: str, params: str | None, hub: bool) -> sizing.ModelShape:
+    return sizing.model_shape(model, params=params, hub=hub)
+
+
+def model_need(spec: Spec) -> sizing.Need | None:
+    """What the model needs on a GPU, for stacks sized before rendering; None for the others."""
+    if not spec.hf_model or not catalog.STACK_BY_NAME[spec.stack].sizing:
+        return None
+    try:
+        shape = _shape(spec.hf_model, spec.model_params, HUB_LOOKUPS)
+        return sizing.memory_need(shape, stack=spec.stack, dtype=spec.dtype, max_model_len=spec.max_model_len)
+    except sizing.SizingError as exc:
+        raise SpecError(exc.field.lstrip("-").replace("-", "_"), exc.value, exc.allowed) from None
+
+
+def tensor_parallel(stack: str) -> bool:
+    """Whether a stack splits one model over the GPUs of a container (vLLM does; the others copy it)."""
+    return stack == "vllm"
+
+
+def fitting_shapes(spec: Spec, need: sizing.Need) -> list[dict[str, Any]]:
+    """The GPU shapes the model fits on, cheapest per hour first (what `modalgen gpus --model` lists)."""
+    split = tensor_parallel(spec.stack)
+    gpus = [(g.name, g.vram_gb, g.max_count if split else 1, g.price_per_hour) for g in catalog.GPUS]
+    return sizing.shapes(need, gpus)
+
+
+def shape_text(row: dict[str, Any]) -> str:
+    """One GPU shape with its price: "H200:2 ($9.08/hr)"."""
+    name = row["gpu"] if row["count"] == 1 else f"{row['gpu']}:{row['count']}"
+    price = "price unknown" if row["price_per_hour"] is None else f"${row['price_per_hour']:.2f}/hr"
+    return f"{name} ({price})"
+
+
+def check_fits(spec: Spec, fns: tuple[Function, ...]) -> None:
+    """A model that does not fit the GPUs planned for it is refused, with the arithmetic and what fits."""
+    need = model_need(spec)
+    if need is None:
+        return
+    split = tensor_parallel(spec.stack)
+    for fn in fns:
+        if not (fn.model_cache and fn.gpu):
+            continue
+        for gpu_spec in fn.gpu:
+            choice = parse_gpu(gpu_spec)
+            count = choice.count if split else 1
+            if sizing.fits(need, choice.gpu.vram_gb, count):
+                continue
+            cheapest = ", ".join(shape_text(row) for row in fitting_shapes(spec, need)[:3])
+            field = "gpu_for" if spec.gpu_override(fn.key) is not None else "gpu"
+            arithmetic = need.arithmetic(choice.gpu.vram_gb * count, gpu_spec)
+            raise SpecError(field, gpu_spec, f"{arithmetic}; cheapest that fit: {cheapest or 'none'}")
 
 
 def _all_kinds_plan(spec: Spec) -> tuple[Function, ...]:
@@ -334,9 +426,12 @@ def _kind_packages(spec: Spec) -> tuple[list[str], list[str]]:
     """What the project's kinds need: pins for the image, requirements for the offline tests."""
     image: list[str] = []
     dev: list[str] = []
+    stack = catalog.STACK_BY_NAME[spec.stack]
     for name in spec.workloads:
         kind = catalog.KIND_BY_NAME[name]
         packages, dev_packages = kind.packages, kind.dev_packages
+        if kind.decorator == "server" and stack.own_server:
+            packages = ()  # the stack's server brings its own web framework, at the versions it pins
         if catalog.WEB in kind.knobs:
             style_packages, style_dev = catalog.WEB_STYLE_PACKAGES[spec.web_style]
             packages, dev_packages = (*packages, *style_packages), (*dev_packages, *style_dev)
@@ -348,9 +443,20 @@ def _kind_packages(spec: Spec) -> tuple[list[str], list[str]]:
     return [catalog.PINS[p] for p in sorted(image, key=list(catalog.PINS).index)], sorted(dev)
 
 
+def _package_name(requirement: str) -> str:
+    import re
+
+    return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
 def _image(spec: Spec) -> dict[str, Any]:
-    packages, _ = _kind_packages(spec)
-    env = dict(spec.env)
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    kind_packages, _ = _kind_packages(spec)
+    packages: list[str] = []
+    for requirement in [*stack.packages, *kind_packages]:  # the stack's pins win over modalgen's own
+        if _package_name(requirement) not in {_package_name(p) for p in packages}:
+            packages.append(requirement)
+    env = {**dict(stack.env), **dict(spec.env)}
     if spec.hf_model:
         env.setdefault("HF_XET_HIGH_PERFORMANCE", "1")
     return {
@@ -380,7 +486,11 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
     )
     targets = [
         ("install", "Create .venv with modal and the dev tools", ["uv sync"]),
-        ("test", "Offline tests: no network, no Modal account", ['uv run pytest -m "not smoke"']),
+        (
+            "test",
+            "Offline tests: no network, no Modal account",
+            ['uv run pytest -m "not smoke and not model"'],
+        ),
         ("lint", "ruff, as CI runs it", ["uv run ruff check .", "uv run ruff format --check ."]),
         ("fmt", "Fix what ruff can", ["uv run ruff check --fix .", "uv run ruff format ."]),
         ("run", run_help, [f"{modal} run $(ENV_FLAG) {detach}{ref}.{run_fn.entrypoint}"]),
@@ -391,6 +501,10 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
     if spec.hf_model:
         targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if stack.test_packages:
+        targets.append(("test-model", f"The {stack.name} stack's real code on this CPU, a tiny model built offline",
+                        ["$(MODEL_RUN) pytest -m model -v"]))  # fmt: skip
     targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
     if any(catalog.KIND_BY_NAME[k].serves_http for k in spec.workloads):
@@ -411,6 +525,27 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
          [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
     ]  # fmt: skip
     return tuple({"name": n, "help": h, "recipe": r} for n, h, r in targets)
+
+
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def _make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
+    """MODEL_RUN: how `make test-model` gets the stack's packages without touching uv.lock.
+
+    `uv run --with` adds them for the run only. torch comes from PyTorch's CPU index: from PyPI, uv
+    would take a CUDA build of several GB on Linux, useless for a test on a CPU. Override it to use
+    an environment you have: `make test-model MODEL_RUN="path/to/python -m"`.
+    """
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if not stack.test_packages:
+        return ()
+    withs = " ".join(f"--with '{p}'" for p in stack.test_packages)
+    torch = any(p.startswith("torch") for p in stack.test_packages)
+    index = f"--index {TORCH_CPU_INDEX} --index-strategy unsafe-best-match " if torch else ""
+    comment = ("the stack's packages for this run only (uv.lock untouched), torch as a CPU build"
+               if torch else "the stack's packages for this run only (uv.lock untouched)")  # fmt: skip
+    return ({"name": "MODEL_RUN", "value": f"uv run {index}{withs}", "comment": comment},)
 
 
 def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
@@ -447,6 +582,21 @@ def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections}
 
 
+def _sizing_data(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
+    """The model's size and what it needs, as the summary and the README show them."""
+    need = model_need(spec)
+    if need is None:
+        return {}
+    holder = next((fn for fn in fns[1:] if fn.model_cache and fn.gpu), fns[0])
+    data: dict[str, Any] = {"params": need.params, "dtype": need.dtype, "need_gb": round(need.total_gb, 1),
+                            "arithmetic": need.arithmetic(), "max_model_len": need.max_model_len}  # fmt: skip
+    if holder.gpu:
+        choice = parse_gpu(holder.gpu[0])
+        count = choice.count if tensor_parallel(spec.stack) else 1
+        data["arithmetic"] = need.arithmetic(choice.gpu.vram_gb * count, holder.gpu[0])
+    return data
+
+
 def make_plan(spec: Spec) -> Plan:
     fns = functions(spec)
     volumes = tuple(
@@ -455,7 +605,12 @@ def make_plan(spec: Spec) -> Plan:
     model = None
     if spec.hf_model:
         repo, _, revision = spec.hf_model.partition("@")
-        model = {"repo": repo, "revision": revision, "cache_dir": catalog.HF_CACHE_MOUNT}
+        model = {"repo": repo, "revision": revision, "cache_dir": catalog.HF_CACHE_MOUNT,
+                 "gated": repo.startswith(catalog.GATED_ORGS), **_sizing_data(spec, fns)}  # fmt: skip
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    caches = [
+        {"name": name, "mount": mount, "ident": volume_identifier(name)} for name, mount in stack.volumes
+    ]
     return Plan(
         name=spec.name,
         package=spec.package,
@@ -469,7 +624,19 @@ def make_plan(spec: Spec) -> Plan:
         volumes=volumes,
         secrets=tuple({"name": s.name, "keys": list(s.keys)} for s in spec.secrets),
         model=model,
+        stack={
+            "name": stack.name,
+            "summary": stack.summary,
+            "media_type": stack.media_type,
+            "example": stack.example,
+            "licence": stack.licence,
+            "sizing": stack.sizing,
+            "own_server": stack.own_server,
+            "test_packages": list(stack.test_packages),
+        },  # fmt: skip
+        caches=tuple(caches),
         make=_make_targets(spec, fns),
+        make_vars=_make_vars(spec),
         readme=_readme(spec, fns),
         dev_packages=tuple(_kind_packages(spec)[1]),
         applies=frozenset(_applies(spec, fns)),

@@ -10,7 +10,7 @@ plan takes is refused rather than ignored.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
@@ -24,6 +24,9 @@ from modalgen.fields import (
     check_cpu,
     check_cron,
     check_description,
+    check_dtype,
+    check_max_model_len,
+    check_model_params,
     check_hf_model,
     check_image_builder,
     check_int,
@@ -47,11 +50,11 @@ __all__ = ["ANSWER_KEYS", "Spec", "SpecError", "migrate", "parse_spec"]
 # Answer keys, in the order the answers file shows them. Each is also a flag: `--web-style` sets
 # `web_style`, `--workload` adds to `workload`.
 ANSWER_KEYS: tuple[str, ...] = (
-    "name", "description", "gpu", "gpu_for", "cpu", "workload", "cron", "timezone", "period",
+    "name", "description", "stack", "gpu", "gpu_for", "cpu", "workload", "cron", "timezone", "period",
     "volume", "python", "image_builder", "web_style", "public",
     *(k.key for k in catalog.INT_KNOBS),
     "single_use_containers", "apt", "pip", "allow_unpinned", "env", "base", "uv_sync", "secret",
-    "hf_model", "snapshot", "gpu_snapshot",
+    "hf_model", "model_params", "dtype", "max_model_len", "snapshot", "gpu_snapshot",
 )  # fmt: skip
 
 # Keys that modalgen 0.1.0 wrote, and what they are called now: older answers files still load.
@@ -69,6 +72,7 @@ BOOKKEEPING = {"modalgen_version", "_src_path", "_commit", "plan"}
 class Spec:
     name: str
     description: str = catalog.DEFAULT_DESCRIPTION
+    stack: str = catalog.DEFAULT_STACK
     gpus: tuple[GpuChoice, ...] = (GpuChoice(catalog.DEFAULT_GPU),)  # empty: CPU-only
     gpu_for: tuple[tuple[str, tuple[GpuChoice, ...]], ...] = ()  # per kind: its own GPU, () for CPU
     cpu: float | None = None  # cores for the functions that run the core
@@ -91,9 +95,11 @@ class Spec:
     uv_sync: bool = False
     secrets: tuple[SecretKeys, ...] = ()
     hf_model: str | None = None  # "org/name@revision"
+    model_params: str | None = None  # "8B": the parameter count when neither the Hub nor the name says
+    dtype: str | None = None  # the weights' dtype for sizing (None: the stack's)
+    max_model_len: int | None = None  # tokens of context to size the KV cache for (None: the stack's)
     snapshot: bool = False
     gpu_snapshot: bool = False
-    given: frozenset[str] = field(default=frozenset(), compare=False)  # keys the user gave
 
     @property
     def package(self) -> str:
@@ -115,6 +121,7 @@ class Spec:
         answers: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
+            "stack": self.stack,
             "gpu": [str(g) for g in self.gpus],
             "gpu_for": {key: [str(g) for g in gpus] for key, gpus in self.gpu_for},
             "cpu": self.cpu,
@@ -134,6 +141,9 @@ class Spec:
             "snapshot": self.snapshot,
             "gpu_snapshot": self.gpu_snapshot,
         }
+        for key in ("model_params", "dtype", "max_model_len"):
+            if key in applies:
+                answers[key] = getattr(self, key)
         if "single_use_containers" in applies:
             answers["single_use_containers"] = self.single_use_containers
         if "period" in applies:
@@ -174,7 +184,18 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         if key not in ANSWER_KEYS and key not in BOOKKEEPING:
             raise SpecError("answers", key, f"known keys are {', '.join(ANSWER_KEYS)}")
     allow_unpinned = check_bool("allow_unpinned", raw.get("allow_unpinned", False))
+    stack = catalog.STACK_BY_NAME[
+        check_choice("stack", raw.get("stack", catalog.DEFAULT_STACK), catalog.STACK_BY_NAME)
+    ]
     builder = check_image_builder(raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER))
+    workloads = parse_workloads(raw.get("workload", list(stack.kinds or catalog.DEFAULT_KINDS)))
+    for kind in workloads:
+        if stack.kinds is not None and kind not in stack.kinds:
+            raise SpecError("workload", kind, f"the {stack.name} stack serves {', '.join(stack.kinds)}")
+    python = check_python(raw.get("python", catalog.DEFAULT_PYTHON), builder)
+    if python not in stack.pythons:
+        raise SpecError("python", python, f"the {stack.name} stack's packages install on Python "
+                        f"{', '.join(stack.pythons)}")  # fmt: skip
     # A schedule is checked whenever it is given, with a cron workload or not.
     period = check_period(raw.get("period"))
     if period and raw.get("cron") not in (None, catalog.DEFAULT_CRON):
@@ -190,23 +211,32 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
                         "nothing with --single-use-containers: a container that takes one input "
                         "cannot take several at once")  # fmt: skip
     volumes = parse_volumes(raw.get("volume", []))
-    hf_model = check_hf_model(raw.get("hf_model"), allow_unpinned)
-    if hf_model and any(
-        v.name == catalog.HF_CACHE_VOLUME or v.mount == catalog.HF_CACHE_MOUNT for v in volumes
+    hf_model = check_hf_model(raw.get("hf_model", stack.model), allow_unpinned)
+    caches = [(catalog.HF_CACHE_VOLUME, catalog.HF_CACHE_MOUNT)] if hf_model else []
+    for cache, mount in [*caches, *stack.volumes]:
+        if any(v.name == cache or v.mount == mount for v in volumes):
+            raise SpecError("volume", cache, f"a name and mount other than the {cache} cache ({mount})")
+    secrets = parse_secrets(raw.get("secret"))
+    if (
+        hf_model
+        and hf_model.startswith(catalog.GATED_ORGS)
+        and not any("HF_TOKEN" in s.keys for s in secrets)
     ):
-        raise SpecError("volume", catalog.HF_CACHE_VOLUME, "a name and mount other than --hf-model's cache")
+        # A gated model downloads only with a token of an account that accepted its licence.
+        secrets = (*secrets, SecretKeys(catalog.HF_SECRET, ("HF_TOKEN",)))
     spec = Spec(
         name=check_name(raw.get("name")),
         description=check_description(raw.get("description", catalog.DEFAULT_DESCRIPTION)),
         gpus=parse_gpus(raw.get("gpu", [catalog.DEFAULT_GPU])),
         gpu_for=parse_gpu_for(raw.get("gpu_for")),
         cpu=check_cpu(raw.get("cpu")),
-        workloads=parse_workloads(raw.get("workload", list(catalog.DEFAULT_KINDS))),
+        stack=stack.name,
+        workloads=workloads,
         cron=check_cron(raw.get("cron", catalog.DEFAULT_CRON)),
         timezone=check_timezone(raw.get("timezone", catalog.DEFAULT_TIMEZONE)),
         period=period,
         volumes=volumes,
-        python=check_python(raw.get("python", catalog.DEFAULT_PYTHON), builder),
+        python=python,
         image_builder=builder,
         web_style=check_choice(
             "web_style", raw.get("web_style", catalog.DEFAULT_WEB_STYLE), catalog.WEB_STYLES
@@ -218,13 +248,15 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         pip=parse_pip(raw.get("pip"), allow_unpinned),
         allow_unpinned=allow_unpinned,
         env=parse_env(raw.get("env")),
-        base=check_choice("base", raw.get("base", catalog.DEFAULT_BASE), catalog.BASES),
+        base=check_choice("base", raw.get("base", stack.base), catalog.BASES),
         uv_sync=check_bool("uv_sync", raw.get("uv_sync", False)),
-        secrets=parse_secrets(raw.get("secret")),
+        secrets=secrets,
         hf_model=hf_model,
+        model_params=check_model_params(raw.get("model_params")),
+        dtype=check_dtype(raw.get("dtype")),
+        max_model_len=check_max_model_len(raw.get("max_model_len")),
         snapshot=check_bool("snapshot", raw.get("snapshot", False)),
         gpu_snapshot=check_bool("gpu_snapshot", raw.get("gpu_snapshot", False)),
-        given=frozenset(k for k in raw if k not in BOOKKEEPING),
     )
     from modalgen.plan import check_applicable  # the plan says which options apply
 

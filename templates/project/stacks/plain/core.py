@@ -12,6 +12,12 @@ each function was configured with.
 import functools
 import shutil
 import subprocess
+{% if plan.model %}
+
+MODEL_REPO = "{{ plan.model.repo }}"
+MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
+HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume; `make download` fills it
+{% endif %}
 
 
 @functools.cache
@@ -54,12 +60,17 @@ class Model:
         words = text.split()
         return {"input": text, "words": len(words), "chars": len(text), "device": device_report()}
 
+    def batch(self, texts: list[str]) -> list[dict]:
+        """Several inputs at once (dynamic batching); a real model would run them as one batch."""
+        return [self(text) for text in texts]
 
-def load_model(device: str | None = None) -> Model:
+
+def load_model(device: str | None = None, target: str | None = None) -> Model:
     """Load the model onto `device` (default: the best this container has).
 
     Memory snapshots load on the CPU (a CPU snapshot holds no GPU memory) and move the model to the
-    GPU after the restore, so loading and moving are separate steps.
+    GPU after the restore, so loading and moving are separate steps; `target` is where the model
+    will run, for choices (a dtype, say) that depend on it.
     """
     return Model().to(device or best_device())
 
