@@ -137,11 +137,12 @@ def new(
     """
     from pathlib import Path
 
-    from modalgen import place, report
+    from modalgen import place, plan, report
     from modalgen.plan import make_plan
     from modalgen.spec import parse_spec
 
     _exit_cleanly_on_sigterm()
+    plan.HUB_LOOKUPS = True  # a model's parameter count from the Hub, when it answers (2 s at most)
     if as_json and not dry_run:
         raise UserError("--json: goes with --dry-run (it prints the plan instead of writing)")
     raw = _gather_raw(Path(answers_file) if answers_file else None, name, flags)
@@ -158,16 +159,17 @@ def new(
         if spec is None:
             click.echo("Nothing written.")
             sys.exit(1)
-        plan = make_plan(spec)
+        spec = plan.pin_params(spec)
+        project_plan = make_plan(spec)
     else:
         if "name" not in raw:
             raise UserError("NAME: missing; give it (e.g. `modalgen new my-inference`)")
-        spec = parse_spec(raw)
-        plan = make_plan(spec)
+        spec = plan.pin_params(parse_spec(raw))
+        project_plan = make_plan(spec)
         place.check_target(output_dir / spec.name, force=force)
         if not as_json:
             click.echo(f"modalgen new {spec.name}")
-            click.echo(report.summary(spec, plan))
+            click.echo(report.summary(spec, project_plan))
     target = output_dir / spec.name
 
     from modalgen.render import answers_for, render
@@ -180,7 +182,7 @@ def new(
 
             answers = answers_for(spec)
             answers.pop("plan")
-            click.echo(json.dumps({"answers": answers, "plan": plan.to_data(), "files": files,
+            click.echo(json.dumps({"answers": answers, "plan": project_plan.to_data(), "files": files,
                                    "overwrites": overwrite}, indent=2))  # fmt: skip
             return
         if overwrite:
@@ -202,7 +204,7 @@ def new(
         click.echo(f"Overwrote {len(overwrote)} files that were there (--force):")
         for f in overwrote:
             click.echo(f"  {f}")
-    click.echo(_next_steps(target, plan))
+    click.echo(_next_steps(target, project_plan))
 
 
 EXAMPLES_ADD = """
@@ -429,9 +431,30 @@ def _next_steps(target: Path, plan) -> str:
               help="Price these configurations (repeat, or a comma list), e.g. H100:2.")  # fmt: skip
 @click.option("--hours", type=click.FloatRange(min=0), default=None,
               help="Hours of running containers to price; alone, a cost column for the table.")  # fmt: skip
+@click.option("--model", metavar="REPO[@REV]", help="List the GPU shapes this model fits on, cheapest first.")
+@click.option(
+    "--stack",
+    "stack_name",
+    metavar="NAME",
+    default="vllm",
+    show_default=True,
+    help="Size --model as this stack runs it (KV cache, dtype): vllm, transformers, embeddings, diffusers.",
+)
+@click.option(
+    "--model-params", metavar="N", help="The parameter count (8B, 0.5B) when the Hub and the name don't tell."
+)
+@click.option("--dtype", metavar="DTYPE", help="The weights' dtype: bf16, fp16, fp8, int8, int4, fp32.")
+@click.option("--max-model-len", type=int, metavar="N", help="Tokens of context to size the KV cache for.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
-def gpus(gpus_asked: tuple[str, ...], hours: float | None, as_json: bool) -> None:
-    """The GPU table: VRAM, $/hr and the most per container; or the cost of configurations.
+def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, stack_name: str,
+         model_params: str | None, dtype: str | None, max_model_len: int | None, as_json: bool) -> None:  # fmt: skip
+    """The GPU table: VRAM, $/hr and the most per container; the cost of configurations; or the
+    GPU shapes a model fits on.
+
+    With --model, the parameter count comes from the Hub's metadata when it answers (2 s at most;
+    never with HF_HUB_OFFLINE=1), else the model's name (7B, 0.5B, 8x7B), else --model-params; the
+    need is weights + KV cache for one full context (vllm, transformers) + activations + overhead,
+    against each shape's VRAM at the stack's usable fraction (0.90).
 
     \b
     Examples:
@@ -439,12 +462,17 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, as_json: bool) -> Non
       modalgen gpus --hours 10                 # the table with a cost column for 10 hours
       modalgen gpus --gpu H100:2 --hours 3     # prints 23.70
       modalgen gpus --gpu H100 --gpu A100-80GB --hours 10
+      modalgen gpus --model Qwen/Qwen2.5-7B-Instruct
+      modalgen gpus --model meta-llama/Llama-3.1-70B-Instruct --dtype fp8 --json
     """
     import json
 
     from modalgen import catalog, report
     from modalgen.fields import parse_gpus
 
+    if model is not None:
+        _gpus_for_model(model, stack_name, model_params, dtype, max_model_len, as_json)
+        return
     if not gpus_asked:
         if as_json:
             cost = lambda price: None if hours is None or price is None else round(price * hours, 2)  # noqa: E731
@@ -471,6 +499,51 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, as_json: bool) -> Non
     width = max(len(str(c)) for c, _ in costs)
     for c, cost in costs:
         click.echo(f"{str(c):<{width}}  {'unknown' if cost is None else f'{cost:.2f}'}")
+
+
+def _gpus_for_model(model: str, stack_name: str, model_params, dtype, max_model_len, as_json: bool) -> None:
+    """`modalgen gpus --model`: the need, and the shapes that fit, cheapest per hour first."""
+    import json
+
+    from modalgen import catalog, plan
+    from modalgen.fields import SpecError
+
+    stack = catalog.STACK_BY_NAME.get(stack_name)
+    if stack is None or not stack.sizing:
+        sized = ", ".join(s.name for s in catalog.STACKS if s.sizing)
+        raise SpecError("stack", stack_name, f"one of {sized}")
+    spec = _sizing_spec(model, stack_name, model_params, dtype, max_model_len)
+    plan.HUB_LOOKUPS = True
+    need = plan.model_need(spec)
+    rows = plan.fitting_shapes(spec, need)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(need.arithmetic())
+    if not rows:
+        click.echo("No GPU shape on Modal fits it: try a smaller --dtype (fp8, int4) or --max-model-len.")
+        sys.exit(1)
+    width = max(len(plan.shape_text(r).split(" (")[0]) for r in rows)
+    click.echo(f"{'shape':<{width}}  {'VRAM':>7}  $/hr (cheapest first)")
+    for row in rows:
+        name = plan.shape_text(row).split(" (")[0]
+        price = "n/a" if row["price_per_hour"] is None else f"{row['price_per_hour']:.2f}"
+        click.echo(f"{name:<{width}}  {row['vram_gb']:>4} GB  {price}")
+
+
+def _sizing_spec(model: str, stack_name: str, model_params, dtype, max_model_len):
+    """A Spec for sizing alone: the checks of `modalgen new` for these options, without a project."""
+    from modalgen.fields import check_dtype, check_hf_model, check_max_model_len, check_model_params
+    from modalgen.spec import Spec
+
+    return Spec(
+        name="sizing",
+        stack=stack_name,
+        hf_model=check_hf_model(model, allow_unpinned=True),
+        model_params=check_model_params(model_params),
+        dtype=check_dtype(dtype),
+        max_model_len=check_max_model_len(max_model_len),
+    )
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -14,6 +14,7 @@ overrides any of these.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import asdict, dataclass, field
@@ -374,6 +375,17 @@ def model_need(spec: Spec) -> sizing.Need | None:
         raise SpecError(exc.field.lstrip("-").replace("-", "_"), exc.value, exc.allowed) from None
 
 
+def pin_params(spec: Spec) -> Spec:
+    """Record a parameter count the Hub gave as an answer, so that re-planning (`set`, `add`,
+    `update`) gives the same sizing without asking the Hub again."""
+    if not spec.hf_model or spec.model_params or not catalog.STACK_BY_NAME[spec.stack].sizing:
+        return spec
+    shape = _shape(spec.hf_model, None, HUB_LOOKUPS)
+    if shape.source != "hub":
+        return spec
+    return dataclasses.replace(spec, model_params=f"{shape.params / 1e9:.4g}B")
+
+
 def tensor_parallel(stack: str) -> bool:
     """Whether a stack splits one model over the GPUs of a container (vLLM does; the others copy it)."""
     return stack == "vllm"
@@ -633,6 +645,7 @@ def make_plan(spec: Spec) -> Plan:
             "sizing": stack.sizing,
             "own_server": stack.own_server,
             "test_packages": list(stack.test_packages),
+            "model": stack.model,
         },  # fmt: skip
         caches=tuple(caches),
         make=_make_targets(spec, fns),

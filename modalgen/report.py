@@ -60,6 +60,7 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
     rows = [
         ("name", f"{spec.name} (package {spec.package})"),
         ("description", spec.description),
+        ("stack", f"{spec.stack}: {catalog.STACK_BY_NAME[spec.stack].summary}"),
         ("workloads", ", ".join(spec.workloads)),
         (
             "gpu",
@@ -82,10 +83,18 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
     rows.append(("volumes", volumes))
     if spec.secrets:
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
-    if spec.hf_model:
-        rows.append(
-            ("model", f"{spec.hf_model} (downloaded on CPU into the {catalog.HF_CACHE_VOLUME} Volume)")
-        )
+    if plan.model:
+        model = plan.model
+        rows.append(("model", f"{model['repo']} at {model['revision']} (`make download`, on CPU, into the "
+                     f"{catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
+        if model.get("arithmetic"):
+            rows.append(("memory", model["arithmetic"]))
+        if model["gated"]:
+            rows.append(("gated", f"the model needs an accepted licence and a token: the {catalog.HF_SECRET} "
+                         "Secret (HF_TOKEN) is added"))  # fmt: skip
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if stack.licence and plan.model and spec.hf_model == stack.model:
+        rows.append(("licence", stack.licence))
     image = [spec.base, f"python {spec.python}", f"image builder {spec.image_builder}"]
     image += [f"apt {' '.join(spec.apt)}"] if spec.apt else []
     image += [f"pip {' '.join(spec.pip)}"] if spec.pip else []

@@ -66,9 +66,10 @@ def _text(message: str, check, default: str = "") -> str:
     return answer or default
 
 
-def ask_gpus() -> list[str]:
+def ask_gpus(cpu: bool = True) -> list[str]:
     choices = [questionary.Choice(gpu_choice_title(g), value=g.name) for g in catalog.GPUS]
-    choices.append(questionary.Choice("CPU only        no GPU: containers bill by CPU and memory", CPU_ONLY))
+    if cpu:
+        choices.append(questionary.Choice("CPU only        no GPU: containers bill by CPU and memory", CPU_ONLY))
     picked: list[str] = []
     while True:
         label = "GPU type" if not picked else "Fallback GPU type (used when the ones above are scarce)"
@@ -154,21 +155,28 @@ def ask_missing(given: dict[str, Any], *, tune: bool | None = None) -> dict[str,
         raw["name"] = _text("Project name", fields.check_name)
     if "description" not in raw:
         raw["description"] = _text("Description", fields.check_description, catalog.DEFAULT_DESCRIPTION)
+    if "stack" not in raw:
+        raw["stack"] = _ask(
+            questionary.select(
+                "What does the core run",
+                choices=[questionary.Choice(f"{s.name:<13} {s.summary}", value=s.name) for s in catalog.STACKS],
+                default=catalog.DEFAULT_STACK,
+            )
+        )
+    stack = catalog.STACK_BY_NAME[fields.check_choice("stack", raw["stack"], catalog.STACK_BY_NAME)]
     if "gpu" not in raw:
-        raw["gpu"] = ask_gpus()
+        raw["gpu"] = ask_gpus(cpu=not stack.needs_gpu)
     if "workload" not in raw:
+        kinds = [k for k in catalog.KINDS if stack.kinds is None or k.name in stack.kinds]
+        checked = stack.kinds or catalog.DEFAULT_KINDS
         raw["workload"] = _ask(
             questionary.checkbox(
                 "Workloads (space to select, enter to confirm)",
-                choices=[
-                    questionary.Choice(
-                        f"{k.name:<8} {k.summary}", value=k.name, checked=k.name in catalog.DEFAULT_KINDS
-                    )
-                    for k in catalog.KINDS
-                ],
+                choices=[questionary.Choice(f"{k.name:<8} {k.summary}", value=k.name, checked=k.name in checked)
+                         for k in kinds],
                 validate=lambda picked: bool(picked) or "choose at least one workload",
             )
-        )
+        )  # fmt: skip
     workloads = fields.parse_workloads(raw["workload"])
     takes = lambda knob: any(k in workloads for k in catalog.kinds_taking(knob))  # noqa: E731
     if takes(catalog.WEB) and "web_style" not in raw:
@@ -194,16 +202,18 @@ def ask_missing(given: dict[str, Any], *, tune: bool | None = None) -> dict[str,
               fields.parse_secrets)  # fmt: skip
     if "hf_model" not in raw:
         model = _text(
-            "Hugging Face model, REPO@REVISION (Enter for none)",
+            "Hugging Face model, REPO@REVISION" + ("" if stack.model else " (Enter for none)"),
             lambda v: fields.check_hf_model(v or None, bool(raw.get("allow_unpinned"))),
+            stack.model or "",
         )
         raw["hf_model"] = model or None
     if "python" not in raw:
         builder = raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER)
+        pythons = [p for p in catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS) if p in stack.pythons]
         raw["python"] = _ask(
             questionary.select(
-                f"Container Python (image builder {builder})",
-                choices=list(catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS)),
+                f"Container Python (image builder {builder}, {stack.name} stack)",
+                choices=pythons,
                 default=catalog.DEFAULT_PYTHON,
             )
         )
@@ -280,6 +290,7 @@ def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...]) -> None:
 GROUPS: dict[str, tuple[str, ...]] = {
     "name": ("name",),
     "description": ("description",),
+    "stack": ("stack", "hf_model", "workload", "model_params", "dtype", "max_model_len"),
     "gpu": ("gpu",),
     "workload": (
         "workload",

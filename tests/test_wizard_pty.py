@@ -12,8 +12,10 @@ import yaml
 DOWN, UP, SPACE, ENTER, CTRL_C = "\x1b[B", "\x1b[A", " ", "\r", "\x03"
 
 
-DEFAULT_PROMPTS = ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume", "Secrets",
-                   "Hugging Face", "Container Python", "Tune scaling", "Create the project")  # fmt: skip
+DEFAULT_PROMPTS = (
+    "Description", "core run", "GPU type", "How many", "fallback", "Workloads", "Volume", "Secrets",
+    "Hugging Face", "Container Python", "Tune scaling", "Create the project",
+)  # fmt: skip
 
 
 def spawn(args: list[str], cwd: Path, *, columns: int = 120, no_color: bool = True) -> pexpect.spawn:
@@ -63,6 +65,7 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     child = spawn(["new", "--no-git"], tmp_path)
     answer(child, "Project name", "full-wiz", ENTER)
     answer(child, "Description", ENTER)
+    answer(child, "core run", ENTER)  # plain
     # GPU list order: T4, L4, A10G, L40S, A100-40GB, A100-80GB, RTX-PRO-6000, H100, ...;
     # the cursor starts on L4.
     answer(child, "GPU type", DOWN * 6, ENTER)  # H100
@@ -130,7 +133,7 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
 
 def test_flags_are_not_asked_again(tmp_path):
     child = spawn(["new", "flagged", "--gpu", "T4", "--workload", "map", "--python", "3.11",
-                   "--description", "d", "--no-git"], tmp_path)  # fmt: skip
+                   "--description", "d", "--stack", "plain", "--no-git"], tmp_path)  # fmt: skip
     for prompt in ("Mount a Volume", "Secrets", "Hugging Face", "Tune scaling", "Create the project"):
         answer(child, prompt, ENTER)
     assert finish(child) == 0
@@ -155,7 +158,7 @@ def test_declining_then_quitting_writes_nothing(tmp_path):
     child = spawn(["new", "declined", "-y"], tmp_path)  # -y: no questions even in a terminal
     assert finish(child) == 0
     child = spawn(["new", "declined2", "--gpu", "T4", "--workload", "batch", "--python", "3.12",
-                   "--description", "d", "--no-git"], tmp_path)  # fmt: skip
+                   "--description", "d", "--stack", "plain", "--no-git"], tmp_path)  # fmt: skip
     for prompt in ("Mount a Volume", "Secrets", "Hugging Face", "Tune scaling"):
         answer(child, prompt, ENTER)
     answer(child, "Create the project", "n")
@@ -167,6 +170,7 @@ def test_declining_then_quitting_writes_nothing(tmp_path):
 def test_no_at_the_summary_changes_one_answer_and_keeps_the_others(tmp_path):
     child = spawn(["new", "changed", "--no-git"], tmp_path)
     answer(child, "Description", "Mine", ENTER)  # typing replaces the default
+    answer(child, "core run", ENTER)
     answer(child, "GPU type", ENTER)  # L4
     answer(child, "How many", ENTER)
     answer(child, "fallback", ENTER)
@@ -177,7 +181,7 @@ def test_no_at_the_summary_changes_one_answer_and_keeps_the_others(tmp_path):
         answer(child, prompt, ENTER)
     child.expect("batch_job")  # the plan is shown before the confirmation
     answer(child, "Create the project", "n")
-    answer(child, "Change an answer, or quit", DOWN * 2, ENTER)  # name, description, gpu
+    answer(child, "Change an answer, or quit", DOWN * 3, ENTER)  # name, description, stack, gpu
     answer(child, "GPU type", DOWN * 3, ENTER)  # A100-40GB: the cursor starts on L4
     answer(child, "How many", "2", ENTER)
     answer(child, "fallback", ENTER)
@@ -202,6 +206,8 @@ def test_errors_name_the_item_and_the_cron_field(tmp_path):
             "3.12",
             "--description",
             "d",
+            "--stack",
+            "plain",
             "--no-git",
         ],
         tmp_path,

@@ -1,0 +1,205 @@
+"""Stacks: the core runs a real model, sized to the GPU before anything is rendered.
+
+Every stack renders a project whose own suite passes (`make test`, the engine a small fake; the
+smoke tests on the local stand-in for Modal), and whose `make test-model` runs the stack's real
+code on this CPU with a tiny model built offline, in the environment `.ci/run` makes
+(MODALGEN_MODEL_PYTHON). Sizing refuses a model that does not fit, with the arithmetic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modalgen import catalog
+from modalgen.render import render
+from modalgen.spec import parse_spec
+from tests.generated import check_settings, check_text, read_plan
+from tests.smoke_runs import fake_gpus, run_smoke
+
+ROOT = Path(__file__).resolve().parent.parent
+SHA = "a" * 40
+MODEL_STACKS = [s.name for s in catalog.STACKS if s.test_packages]
+# Each stack with every kind it serves, on a GPU.
+PROJECTS = {
+    s.name: {"name": f"stk-{s.name}", "stack": s.name, "gpu": ["L4"], "volume": ["data"],
+             "workload": list(s.kinds or catalog.KIND_NAMES)}
+    for s in catalog.STACKS
+}  # fmt: skip
+
+
+def model_python() -> str | None:
+    """The environment with the stacks' packages: CI's (MODALGEN_MODEL_PYTHON), or a local one."""
+    given = os.environ.get("MODALGEN_MODEL_PYTHON")
+    local = ROOT / ".model-venv/bin/python"
+    return given or (str(local) if local.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("stacks")
+    return {stack: render(parse_spec(raw), root / raw["name"]) for stack, raw in PROJECTS.items()}
+
+
+@pytest.mark.parametrize("stack", list(PROJECTS))
+def test_every_stack_renders_a_project_true_to_its_plan(projects, stack):
+    project = projects[stack]
+    check_text(project)
+    assert check_settings(project) == len(read_plan(project)["functions"])
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
+    assert result.returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=project
+    )
+    assert result.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def suites(projects, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Each stack's project suite, offline and smoke tests on the stand-in (the fake engine)."""
+
+    def run(stack):
+        project = projects[stack]
+        return run_smoke(
+            project, fake_gpus(read_plan(project)), tmp_path_factory.mktemp("run"), "-m", "not model"
+        )
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(PROJECTS, pool.map(run, PROJECTS), strict=True))
+
+
+@pytest.mark.parametrize("stack", list(PROJECTS))
+def test_every_stack_passes_its_own_suite_and_smoke_tests(suites, stack):
+    result = suites[stack]
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert " passed" in out and " skipped" not in out, out[-2000:]
+
+
+@pytest.fixture(scope="module")
+def model_runs(projects) -> dict[str, subprocess.CompletedProcess]:
+    python = model_python()
+    if python is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the stacks' real code: .ci/run sets MODALGEN_MODEL_PYTHON")
+        pytest.skip("no environment with the stacks' packages: run .ci/run, or set MODALGEN_MODEL_PYTHON")
+
+    def run(stack):
+        env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+        env["MODAL_CONFIG_PATH"] = os.devnull
+        return subprocess.run(["make", "test-model", f"MODEL_RUN={python} -m"], cwd=projects[stack], env=env,
+                              capture_output=True, text=True, timeout=600)  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(MODEL_STACKS, pool.map(run, MODEL_STACKS), strict=True))
+
+
+@pytest.mark.parametrize("stack", MODEL_STACKS)
+def test_make_test_model_runs_the_real_code_path(model_runs, stack):
+    result = model_runs[stack]
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert " passed" in out and "skipped" not in out and " error" not in out, out[-2000:]
+
+
+# -- sized before rendered
+
+
+def new(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "modalgen", "new", *args, "--no-git"], cwd=tmp_path,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)  # fmt: skip
+
+
+LLAMA_70B = "meta-llama/Llama-3.1-70B-Instruct@" + SHA
+
+
+def test_a_model_that_does_not_fit_is_refused_with_the_arithmetic(tmp_path):
+    result = new(tmp_path, "big", "--stack", "vllm", "--hf-model", LLAMA_70B, "--gpu", "L4")
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    for part in ("--gpu", "Llama-3.1-70B-Instruct in bf16 needs ~141 GB of weights", "KV (8,192 tokens)",
+                 "L4 has 24 GB", "cheapest that fit: B200"):  # fmt: skip
+        assert part in line, (part, line)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_gated_70b_on_two_h200_renders_with_tensor_parallel_2_and_the_secret(tmp_path):
+    result = new(tmp_path, "big", "--stack", "vllm", "--hf-model", LLAMA_70B, "--gpu", "H200:2")
+    assert result.returncode == 0, result.stderr
+    assert "H200:2 has 282 GB" in result.stdout and "huggingface-secret" in result.stdout
+    project = tmp_path / "big"
+    answers = yaml.safe_load((project / ".modalgen-answers.yml").read_text())
+    assert {"name": "huggingface-secret", "keys": ["HF_TOKEN"]} in answers["secret"]
+    assert 'modal.Secret.from_name("huggingface-secret")' in (project / "big/common.py").read_text()
+    assert 'tensor_parallel=max(core.device_report()["count"], 1)' in (project / "big/server.py").read_text()
+    plan = answers["plan"]
+    server = next(fn for fn in plan["functions"] if fn["name"] == "Server")
+    assert server["gpu"] == ["H200:2"]
+    check_settings(project)
+    # The project's own test proves the tensor parallel size is the container's GPU count.
+    result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "not model and not smoke", "-k", "serve")
+    assert result.returncode == 0 and " passed" in result.stdout, result.stdout[-3000:]
+
+
+def test_gpus_model_lists_fitting_shapes_cheapest_first_offline(tmp_path):
+    command = [sys.executable, "-m", "modalgen", "gpus", "--model", "Qwen/Qwen2.5-7B-Instruct", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert rows and all(
+        {"gpu", "count", "vram_gb", "need_gb", "fits", "price_per_hour"} <= set(r) for r in rows
+    )
+    assert all(r["fits"] for r in rows)
+    prices = [r["price_per_hour"] for r in rows if r["price_per_hour"] is not None]
+    assert prices == sorted(prices) and rows[0]["gpu"] == "L4"
+    assert rows[-1]["price_per_hour"] is None  # RTX-PRO-6000: no price known offline, listed last
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "named"),
+    [
+        (["--stack", "vllm", "--cpu-only"], "--gpu", "does not run on a CPU"),
+        (["--stack", "vllm", "--workload", "web"], "--workload", "the vllm stack serves server"),
+        (
+            ["--stack", "embeddings", "--python", "3.10", "--image-builder", "2025.06"],
+            "--python",
+            "3.11, 3.12",
+        ),
+        (["--stack", "embeddings", "--max-model-len", "4096"], "--max-model-len", "--stack"),
+        (["--stack", "vllm", "--hf-model", "org/Unnamed@" + SHA], "--model-params", "could not be read"),
+        (
+            ["--stack", "vllm", "--hf-model", "org/Unnamed@" + SHA, "--model-params", "lots"],
+            "--model-params",
+            "8B",
+        ),
+        (["--stack", "vllm", "--dtype", "fp4"], "--dtype", "bf16"),
+        (["--stack", "nope"], "--stack", "plain, torch"),
+    ],
+)
+def test_invalid_stack_pairs_are_refused_with_one_line(tmp_path, args, field, named):
+    result = new(tmp_path, "pair", *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and field in line and named in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_stack_readme_says_model_revision_memory_and_commands(projects):
+    for stack, project in projects.items():
+        readme = (project / "README.md").read_text()
+        plan = read_plan(project)
+        if not plan["model"]:
+            continue
+        assert plan["model"]["repo"] in readme and plan["model"]["revision"] in readme, stack
+        assert "make download" in readme, stack
+        if plan["stack"]["sizing"]:
+            assert "needs ~" in readme and "GB" in readme, stack
+        assert "curl" in readme or "make run" in readme, stack
