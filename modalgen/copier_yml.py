@@ -121,6 +121,10 @@ def catalog_facts() -> dict[str, Any]:
         },
         "image_builders": {k: list(v) for k, v in catalog.IMAGE_BUILDERS.items()},
         "forbidden_mounts": list(catalog.FORBIDDEN_MOUNTS),
+        "cpu_price": catalog.CPU_PRICE_PER_CORE_HOUR,
+        "memory_price": catalog.MEMORY_PRICE_PER_GIB_HOUR,
+        "default_cpu": catalog.DEFAULT_CPU,
+        "default_memory_mib": catalog.DEFAULT_MEMORY_MIB,
         "system_dirs": list(catalog.SYSTEM_DIRS),
     }
 
@@ -136,6 +140,10 @@ def _excludes() -> list[str]:
     patterns.append("{% if not plan.secrets %}.env.example{% endif %}")
     for path in ("tests/fake_engine.py", "tests/test_model.py"):  # the model stacks' own tests
         patterns.append(f"{{% if not plan.stack.test_packages %}}{path}{{% endif %}}")
+    # `make bench` and `make coldstart`: projects with an HTTP endpoint
+    for path in ("{{ plan.package }}/bench.py", "{{ plan.package }}/serve_local.py",
+                 "{{ plan.package }}/coldstart.py", "tests/test_bench.py"):  # fmt: skip
+        patterns.append(f"{{% if not plan.bench %}}{path}{{% endif %}}")
     return patterns
 
 

@@ -94,6 +94,7 @@ class Plan:
     make_vars: tuple[dict[str, str], ...]  # Makefile variables the targets use
     readme: dict[str, Any]
     dev_packages: tuple[str, ...]
+    bench: dict[str, Any] | None = None  # `make bench` / `make coldstart`: the endpoint they measure
     applies: frozenset[str] = field(default=frozenset())
 
     def function(self, key: str) -> Function:
@@ -527,6 +528,15 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
                 [f"{modal} serve $(ENV_FLAG) -m $(PACKAGE).app"],
             )
         )
+    if bench_target(spec, fns):
+        flags = " ".join(f"$(if $({var}),--{flag} $({var}))" for var, flag in BENCH_MAKE_VARS)
+        targets += [
+            ("bench", "Load-test the endpoint: latency, throughput, $/request (URL= the deployed one, "
+             "else served here)", [f"cd $(ROOT) && uv run python -m $(PACKAGE).bench {flags} $(if $(JSON),--json)"]),
+            ("coldstart", "Cold-start the deployed endpoint (URL=...): time to first byte, split by the "
+             "container's own timestamps", ["cd $(ROOT) && uv run python -m $(PACKAGE).coldstart --url $(URL) "
+                                            "$(if $(JSON),--json)"]),
+        ]  # fmt: skip
     logs = "uv run modal app logs $(ENV_FLAG) $(APP)"
     targets += [
         ("deploy", "Deploy the app (MODAL_ENVIRONMENT picks the environment)",
@@ -652,8 +662,50 @@ def make_plan(spec: Spec) -> Plan:
         make_vars=_make_vars(spec),
         readme=_readme(spec, fns),
         dev_packages=tuple(_kind_packages(spec)[1]),
+        bench=bench_target(spec, fns),
         applies=frozenset(_applies(spec, fns)),
     )
+
+
+# What `make bench` sends, per stack: the stack's own kind of request.
+BENCH_REQUESTS = {
+    "vllm": "a streamed chat completion (POST /v1/chat/completions), the tokens counted from its usage",
+    "transformers": "a prompt (POST {\"text\": ...}); the answer counts the tokens generated",
+    "embeddings": "a text to embed (POST {\"text\": ...})",
+    "diffusers": "a prompt for one image (POST {\"text\": ...}), a PNG back",
+}
+TOKEN_STACKS = ("transformers", "vllm")
+# `make bench URL=... REQUESTS=200 CONCURRENCY=8 DURATION=60 JSON=1`: Makefile variables -> flags
+BENCH_MAKE_VARS = (("URL", "url"), ("REQUESTS", "requests"), ("CONCURRENCY", "concurrency"),
+                   ("DURATION", "duration"))
+
+
+def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None:
+    """The HTTP endpoint `make bench` measures (a Server first, else the web function), or None."""
+    serving = [fn for fn in fns if fn.server] + [fn for fn in fns if fn.web]
+    if not serving:
+        return None
+    fn = serving[0]
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if fn.server:
+        style = "openai" if stack.own_server else "server"
+    else:
+        style = fn.web["style"]
+    path = {"openai": "/v1/chat/completions", "fastapi": ""}.get(style, "/process")
+    holders = [{"module": fn.module, "obj": fn.name}]
+    if fn.calls:
+        holders.append({"module": fn.calls["module"], "obj": fn.calls["obj"]})
+    return {
+        "module": fn.module,
+        "obj": fn.name,
+        "style": style,
+        "path": path,
+        "public": (fn.server or fn.web)["public"],
+        "holders": holders,
+        "tokens": spec.stack in TOKEN_STACKS,
+        "stream": stack.own_server,
+        "what": BENCH_REQUESTS.get(spec.stack, "the core's input (POST {\"text\": ...})"),
+    }
 
 
 def costs(plan: Plan) -> dict[str, Any]:

@@ -159,6 +159,7 @@ def check_function(fn: dict, obj, kwargs: dict, plan: dict) -> None:
     volumes = {v["mount"]: v["name"] for v in plan["volumes"]} if fn["volumes"] else {}
     if fn["model_cache"]:
         volumes[catalog.HF_CACHE_MOUNT] = catalog.HF_CACHE_VOLUME
+        volumes.update({c["mount"]: c["name"] for c in plan["caches"]})  # the stack's own caches
     assert {m: v.name for m, v in info.volumes.items()} == volumes, (name, info.volumes)
     secrets = [f"modal.Secret.from_name({s['name']!r})" for s in plan["secrets"]] if fn["secrets"] else []
     assert info.secrets == secrets, (name, info.secrets)

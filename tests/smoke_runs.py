@@ -52,6 +52,10 @@ def run_smoke(
     smi = bin_dir / "nvidia-smi"
     smi.write_text('#!/bin/sh\nprintf "%s" "$MODALGEN_NVIDIA_SMI"\n')
     smi.chmod(0o755)
+    # `vllm serve` on a machine without vLLM or a GPU: the project's OpenAI-compatible stand-in.
+    vllm = bin_dir / "vllm"
+    vllm.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{project / "tests" / "fake_engine.py"}" "$@"\n')
+    vllm.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",

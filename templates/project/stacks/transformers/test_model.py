@@ -19,10 +19,12 @@ MISSING = "the stack's packages are missing: run `make test-model`"
 TINY_REPO = "modalgen-tiny/tiny-chat-llm"
 # Any 40-hex commit will do: the Hub never sees it.
 TINY_REVISION = hashlib.sha1(TINY_REPO.encode()).hexdigest()
+# ChatML, as transformers renders it with Jinja. Spelled with [ ] for { }: this file is itself
+# written by a template engine and carries none of its syntax; the braces come back here.
 CHAT_TEMPLATE = (
-    "{% raw %}{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}{% endraw %}"
-)
+    "[% for m in messages %]<|im_start|>[[ m.role ]]\n[[ m.content ]]<|im_end|>\n[% endfor %]"
+    "[% if add_generation_prompt %]<|im_start|>assistant\n[% endif %]"
+).translate(str.maketrans("[]", "{}"))
 
 
 def build_tiny_model(folder) -> None:
