@@ -693,8 +693,10 @@ def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None
         style = fn.web["style"]
     path = {"openai": "/v1/chat/completions", "fastapi": ""}.get(style, "/process")
     holders = [{"module": fn.module, "obj": fn.name}]
+    serving = [fn]
     if fn.calls:
         holders.append({"module": fn.calls["module"], "obj": fn.calls["obj"]})
+        serving += [f for f in fns if f.name == fn.calls["obj"]]
     return {
         "module": fn.module,
         "obj": fn.name,
@@ -702,6 +704,7 @@ def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None
         "path": path,
         "public": (fn.server or fn.web)["public"],
         "holders": holders,
+        "priced": all(f.price_per_hour is not None for f in serving),  # every GPU on the way has a price
         "tokens": spec.stack in TOKEN_STACKS,
         "stream": stack.own_server,
         "what": BENCH_REQUESTS.get(spec.stack, "the core's input (POST {\"text\": ...})"),
