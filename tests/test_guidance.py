@@ -23,7 +23,7 @@ def test_cpu_snapshot_loads_on_cpu_and_moves_to_the_gpu_after_restore(tmp_path):
         snap = source.index("@modal.enter(snap=True)")
         restore = source.index("@modal.enter(snap=False)")
         assert snap < restore
-        assert 'core.load_model(device="cpu")' in source[snap:restore]
+        assert 'core.load_model(device="cpu", target="cuda")' in source[snap:restore]
         assert "self.model.to(core.best_device())" in source[restore:]
         assert "enable_memory_snapshot=True" in source and "enable_gpu_snapshot" not in source
     assert "A CPU snapshot holds no GPU memory" in (project / "README.md").read_text()

@@ -16,7 +16,7 @@ import subprocess
 
 MODEL_REPO = "{{ plan.model.repo }}"
 MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
-HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume; `make download` fills it
+HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume (`make download`)
 {% endif %}
 
 
