@@ -83,6 +83,19 @@ class TextToImage:
         return {"png": png.getvalue(), "width": image.width, "height": image.height}
 
 
+def hub_offline() -> None:
+    """No call to the Hugging Face Hub while loading: the weights are in the cache Volume.
+
+    With `local_files_only=True` alone, transformers still asks huggingface.co about the repo:
+    a round trip on every cold start, and where the network is closed a hang until its timeout
+    (24 s measured on a GPU machine without internet). Offline mode skips it.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import huggingface_hub.constants
+
+    huggingface_hub.constants.HF_HUB_OFFLINE = True  # read at import, which may have happened
+
+
 def load_engine(device: str, target: str | None = None) -> TextToImage:
     """The pinned pipeline from the cache Volume, for `device` (and in the dtype `target` wants).
 
@@ -91,6 +104,7 @@ def load_engine(device: str, target: str | None = None) -> TextToImage:
     if os.environ.get("CORE_ENGINE"):
         module, _, name = os.environ["CORE_ENGINE"].partition(":")
         return getattr(importlib.import_module(module), name)(device, target)
+    hub_offline()
     import torch
     from diffusers import DiffusionPipeline
 

@@ -127,3 +127,19 @@ def test_missing_weights_say_to_run_make_download(tiny, monkeypatch, tmp_path):
     monkeypatch.setattr(core, "HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(RuntimeError, match="make download"):
         core.load_model(device="cpu")
+
+
+def test_loading_never_calls_the_hub(tiny, monkeypatch):
+    """The weights are in the cache Volume: a cold start asks huggingface.co nothing (without
+    offline mode transformers does, and where the network is closed that waits for a timeout)."""
+    import socket
+
+    looked_up = []
+
+    def no_network(host, *args, **kwargs):
+        looked_up.append(host)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    core.load_model(device="cpu")
+    assert looked_up == []

@@ -122,6 +122,21 @@ class Classifier:
         return results
 
 
+{% if plan.model %}
+def hub_offline() -> None:
+    """No call to the Hugging Face Hub while loading: the weights are in the cache Volume.
+
+    With `local_files_only=True` alone, transformers still asks huggingface.co about the repo:
+    a round trip on every cold start, and where the network is closed a hang until its timeout
+    (24 s measured on a GPU machine without internet). Offline mode skips it.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import huggingface_hub.constants
+
+    huggingface_hub.constants.HF_HUB_OFFLINE = True  # read at import, which may have happened
+
+
+{% endif %}
 def load_engine(device: str, target: str | None = None) -> Classifier:
 {% if plan.model %}
     """The pinned weights from the cache Volume, for `device` (fp32: `target` changes nothing).
@@ -131,6 +146,7 @@ def load_engine(device: str, target: str | None = None) -> Classifier:
     if os.environ.get("CORE_ENGINE"):
         module, _, name = os.environ["CORE_ENGINE"].partition(":")
         return getattr(importlib.import_module(module), name)(device, target)
+    hub_offline()
     from huggingface_hub import snapshot_download
     from safetensors.torch import load_file
 
