@@ -159,12 +159,12 @@ def new(
         if spec is None:
             click.echo("Nothing written.")
             sys.exit(1)
-        spec = plan.pin_params(spec)
+        spec = plan.pin_params(plan.pin_revision(spec))
         project_plan = make_plan(spec)
     else:
         if "name" not in raw:
             raise UserError("NAME: missing; give it (e.g. `modalgen new my-inference`)")
-        spec = plan.pin_params(parse_spec(raw))
+        spec = plan.pin_params(plan.pin_revision(parse_spec(raw)))
         project_plan = make_plan(spec)
         place.check_target(output_dir / spec.name, force=force)
         if not as_json:
@@ -447,7 +447,8 @@ def _next_steps(target: Path, plan) -> str:
 @click.option("--max-model-len", type=int, metavar="N", help="Tokens of context to size the KV cache for.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, stack_name: str,
-         model_params: str | None, dtype: str | None, max_model_len: int | None, as_json: bool) -> None:  # fmt: skip
+         model_params: str | None, dtype: str | None, max_model_len: int | None,
+         as_json: bool) -> None:  # fmt: skip
     """The GPU table: VRAM, $/hr and the most per container; the cost of configurations; or the
     GPU shapes a model fits on.
 

@@ -45,7 +45,8 @@ def _int_flag(knob: catalog.IntKnob) -> Flag:
 _GPU_NAMES = ", ".join(n for g in catalog.GPUS for n in (g.name, *g.aliases))
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("stack", "stack", "What the core runs: " + "; ".join(f"{s.name}: {s.summary}" for s in catalog.STACKS)
+    Flag("stack", "stack", "What the core runs: "
+         + "; ".join(f"{s.name}: {s.summary}" for s in catalog.STACKS)
          + f" [default: {catalog.DEFAULT_STACK}].", "NAME"),
     Flag("gpu", "gpu", f"GPU type and count, e.g. H100:2; a comma list or repeated flags are fallbacks. "
          f"Types: {_GPU_NAMES}. See `modalgen gpus`.", "TYPE[:COUNT]", multiple=True),
@@ -91,11 +92,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("secret", "secret", "A Modal Secret every function receives, with the keys it holds "
          "(known services know theirs: huggingface, wandb, openai ...). Repeatable.", "NAME[:KEY,...]",
          multiple=True),
-    Flag("hf-model", "hf_model", "A Hugging Face model, REPO@REVISION: cached in a Volume, revision pinned "
-         "[default: the stack's].", "REPO[@REV]"),
+    Flag("hf-model", "hf_model", "A Hugging Face model, REPO[@REVISION], cached in a Volume: a 40-hex "
+         "commit; REPO alone is pinned to the Hub's current commit, or follows main when the Hub does not "
+         "answer [default: the stack's].", "REPO[@REV]"),
     Flag("model-params", "model_params", "The model's parameter count (8B, 0.5B, 8x7B) when neither the Hub "
          "nor its name tells.", "N"),
-    Flag("dtype", "dtype", f"The weights' dtype for sizing: {', '.join(catalog.DTYPES)} [default: the stack's].",
+    Flag("dtype", "dtype",
+         f"The weights' dtype for sizing: {', '.join(catalog.DTYPES)} [default: the stack's].",
          "DTYPE"),
     Flag("max-model-len", "max_model_len", "Tokens of context to size the KV cache for (vllm, transformers) "
          "[default: the stack's].", "N"),

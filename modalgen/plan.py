@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -387,6 +388,18 @@ def pin_params(spec: Spec) -> Spec:
     return dataclasses.replace(spec, model_params=f"{shape.params / 1e9:.4g}B")
 
 
+PINNED_REVISION = re.compile(r"[0-9a-f]{40}")
+
+
+def pin_revision(spec: Spec) -> Spec:
+    """REPO alone becomes REPO@<the Hub's current commit> when the Hub answers (2 s at most): the
+    project serves that commit until the user changes it."""
+    if not spec.hf_model or "@" in spec.hf_model or not HUB_LOOKUPS:
+        return spec
+    sha = sizing.hub_commit(spec.hf_model)
+    return dataclasses.replace(spec, hf_model=f"{spec.hf_model}@{sha}") if sha else spec
+
+
 def tensor_parallel(stack: str) -> bool:
     """Whether a stack splits one model over the GPUs of a container (vLLM does; the others copy it)."""
     return stack == "vllm"
@@ -516,7 +529,8 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
     if stack.test_packages:
-        targets.append(("test-model", f"The {stack.name} stack's real code on this CPU, a tiny model built offline",
+        targets.append(("test-model",
+                        f"The {stack.name} stack's real code on this CPU, a tiny model built offline",
                         ["$(MODEL_RUN) pytest -m model -v"]))  # fmt: skip
     targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
@@ -532,10 +546,11 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
         flags = " ".join(f"$(if $({var}),--{flag} $({var}))" for var, flag in BENCH_MAKE_VARS)
         targets += [
             ("bench", "Load-test the endpoint: latency, throughput, $/request (URL= the deployed one, "
-             "else served here)", [f"cd $(ROOT) && uv run python -m $(PACKAGE).bench {flags} $(if $(JSON),--json)"]),
+             "else served here)",
+             [f"cd $(ROOT) && uv run python -m $(PACKAGE).bench {flags} $(if $(JSON),--json)"]),
             ("coldstart", "Cold-start the deployed endpoint (URL=...): time to first byte, split by the "
-             "container's own timestamps", ["cd $(ROOT) && uv run python -m $(PACKAGE).coldstart --url $(URL) "
-                                            "$(if $(JSON),--json)"]),
+             "container's own timestamps",
+             ["cd $(ROOT) && uv run python -m $(PACKAGE).coldstart --url $(URL) $(if $(JSON),--json)"]),
         ]  # fmt: skip
     logs = "uv run modal app logs $(ENV_FLAG) $(APP)"
     targets += [
@@ -627,7 +642,9 @@ def make_plan(spec: Spec) -> Plan:
     model = None
     if spec.hf_model:
         repo, _, revision = spec.hf_model.partition("@")
-        model = {"repo": repo, "revision": revision, "cache_dir": catalog.HF_CACHE_MOUNT,
+        revision = revision or "main"  # REPO alone, not pinned: the Hub did not answer `new`
+        model = {"repo": repo, "revision": revision, "pinned": bool(PINNED_REVISION.fullmatch(revision)),
+                 "cache_dir": catalog.HF_CACHE_MOUNT,
                  "gated": repo.startswith(catalog.GATED_ORGS), **_sizing_data(spec, fns)}  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
     caches = [
@@ -670,14 +687,18 @@ def make_plan(spec: Spec) -> Plan:
 # What `make bench` sends, per stack: the stack's own kind of request.
 BENCH_REQUESTS = {
     "vllm": "a streamed chat completion (POST /v1/chat/completions), the tokens counted from its usage",
-    "transformers": "a prompt (POST {\"text\": ...}); the answer counts the tokens generated",
-    "embeddings": "a text to embed (POST {\"text\": ...})",
-    "diffusers": "a prompt for one image (POST {\"text\": ...}), a PNG back",
+    "transformers": 'a prompt (POST {"text": ...}); the answer counts the tokens generated',
+    "embeddings": 'a text to embed (POST {"text": ...})',
+    "diffusers": 'a prompt for one image (POST {"text": ...}), a PNG back',
 }
 TOKEN_STACKS = ("transformers", "vllm")
 # `make bench URL=... REQUESTS=200 CONCURRENCY=8 DURATION=60 JSON=1`: Makefile variables -> flags
-BENCH_MAKE_VARS = (("URL", "url"), ("REQUESTS", "requests"), ("CONCURRENCY", "concurrency"),
-                   ("DURATION", "duration"))
+BENCH_MAKE_VARS = (
+    ("URL", "url"),
+    ("REQUESTS", "requests"),
+    ("CONCURRENCY", "concurrency"),
+    ("DURATION", "duration"),
+)
 
 
 def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None:
@@ -707,7 +728,7 @@ def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None
         "priced": all(f.price_per_hour is not None for f in serving),  # every GPU on the way has a price
         "tokens": spec.stack in TOKEN_STACKS,
         "stream": stack.own_server,
-        "what": BENCH_REQUESTS.get(spec.stack, "the core's input (POST {\"text\": ...})"),
+        "what": BENCH_REQUESTS.get(spec.stack, 'the core\'s input (POST {"text": ...})'),
     }
 
 

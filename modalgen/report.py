@@ -87,6 +87,10 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
         model = plan.model
         rows.append(("model", f"{model['repo']} at {model['revision']} (`make download`, on CPU, into the "
                      f"{catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
+        if not model["pinned"]:
+            rows.append(("revision", "not pinned: the Hub did not answer; `make download` takes "
+                         f"{model['revision']}'s newest commit. Pin one: "
+                         f"modalgen set --hf-model {model['repo']}@<commit>"))  # fmt: skip
         if model.get("arithmetic"):
             rows.append(("memory", model["arithmetic"]))
         if model["gated"]:

@@ -351,6 +351,26 @@ def _hub_lookup(
     return snapshot.get("params"), snapshot.get("config")
 
 
+def hub_commit(repo_id: str, timeout: float = 2.0) -> str | None:
+    """The commit the Hub's main branch of `repo_id` is at, to pin a bare REPO; None when the Hub
+    is not allowed or does not answer within `timeout`."""
+    if not _hub_allowed(True) or not _REPO_RE.match(repo_id) or ".." in repo_id:
+        return None
+    import threading
+    from urllib.parse import quote
+
+    found: dict[str, Any] = {}
+
+    def work() -> None:
+        found["info"] = _get_json(f"{_hub_base()}/api/models/{quote(repo_id, safe='/')}", timeout)
+
+    worker = threading.Thread(target=work, name="modalgen-hub-commit", daemon=True)
+    worker.start()
+    worker.join(max(timeout, 0.0))
+    sha = (found.get("info") or {}).get("sha")
+    return sha if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{40}", sha) else None
+
+
 def _get_json(url: str, timeout: float) -> dict[str, Any] | None:
     """A JSON object from URL, or None on any failure: the Hub is optional, never an error."""
     import json

@@ -69,7 +69,8 @@ def _text(message: str, check, default: str = "") -> str:
 def ask_gpus(cpu: bool = True) -> list[str]:
     choices = [questionary.Choice(gpu_choice_title(g), value=g.name) for g in catalog.GPUS]
     if cpu:
-        choices.append(questionary.Choice("CPU only        no GPU: containers bill by CPU and memory", CPU_ONLY))
+        cpu_title = "CPU only        no GPU: containers bill by CPU and memory"
+        choices.append(questionary.Choice(cpu_title, CPU_ONLY))
     picked: list[str] = []
     while True:
         label = "GPU type" if not picked else "Fallback GPU type (used when the ones above are scarce)"
@@ -159,7 +160,9 @@ def ask_missing(given: dict[str, Any], *, tune: bool | None = None) -> dict[str,
         raw["stack"] = _ask(
             questionary.select(
                 "What does the core run",
-                choices=[questionary.Choice(f"{s.name:<13} {s.summary}", value=s.name) for s in catalog.STACKS],
+                choices=[
+                    questionary.Choice(f"{s.name:<13} {s.summary}", value=s.name) for s in catalog.STACKS
+                ],
                 default=catalog.DEFAULT_STACK,
             )
         )
@@ -172,8 +175,10 @@ def ask_missing(given: dict[str, Any], *, tune: bool | None = None) -> dict[str,
         raw["workload"] = _ask(
             questionary.checkbox(
                 "Workloads (space to select, enter to confirm)",
-                choices=[questionary.Choice(f"{k.name:<8} {k.summary}", value=k.name, checked=k.name in checked)
-                         for k in kinds],
+                choices=[
+                    questionary.Choice(f"{k.name:<8} {k.summary}", value=k.name, checked=k.name in checked)
+                    for k in kinds
+                ],
                 validate=lambda picked: bool(picked) or "choose at least one workload",
             )
         )  # fmt: skip
@@ -209,7 +214,8 @@ def ask_missing(given: dict[str, Any], *, tune: bool | None = None) -> dict[str,
         raw["hf_model"] = model or None
     if "python" not in raw:
         builder = raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER)
-        pythons = [p for p in catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS) if p in stack.pythons]
+        allowed = catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS)
+        pythons = [p for p in allowed if p in stack.pythons]
         raw["python"] = _ask(
             questionary.select(
                 f"Container Python (image builder {builder}, {stack.name} stack)",

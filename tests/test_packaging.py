@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -61,3 +62,12 @@ def test_installed_wheel_runs_modalgen_new(wheel, tmp_path):
         [str(venv / "bin/python"), "-m", "modalgen", "--version"], capture_output=True, text=True
     )
     assert module.returncode == 0 and "modalgen" in module.stdout
+
+
+def test_modalgen_itself_passes_ruff():
+    """The repo holds itself to the standard it sets for generated projects."""
+    root = Path(__file__).resolve().parent.parent
+    for args in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *args, "."], cwd=root, capture_output=True,
+                                text=True)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:]

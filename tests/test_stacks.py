@@ -117,7 +117,7 @@ def new(tmp_path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)  # fmt: skip
 
 
-LLAMA_70B = "meta-llama/Llama-3.1-70B-Instruct@" + SHA
+LLAMA_70B = "meta-llama/Llama-3.1-70B-Instruct"  # as a user types it: no revision, the Hub unreachable
 
 
 def test_a_model_that_does_not_fit_is_refused_with_the_arithmetic(tmp_path):
@@ -143,6 +143,9 @@ def test_a_gated_70b_on_two_h200_renders_with_tensor_parallel_2_and_the_secret(t
     plan = answers["plan"]
     server = next(fn for fn in plan["functions"] if fn["name"] == "Server")
     assert server["gpu"] == ["H200:2"]
+    # Offline the revision cannot be pinned: the project follows main and says so.
+    assert "revision     not pinned" in result.stdout and answers["hf_model"] == LLAMA_70B
+    assert 'MODEL_REVISION = "main"' in (project / "big/core.py").read_text()
     check_settings(project)
     # The project's own test proves the tensor parallel size is the container's GPU count.
     result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "not model and not smoke", "-k", "serve")
@@ -203,3 +206,42 @@ def test_every_stack_readme_says_model_revision_memory_and_commands(projects):
         if plan["stack"]["sizing"]:
             assert "needs ~" in readme and "GB" in readme, stack
         assert "curl" in readme or "make run" in readme, stack
+
+
+def test_a_bare_repo_is_pinned_to_the_hubs_commit_when_the_hub_answers(tmp_path):
+    """`--hf-model REPO`: modalgen asks the Hub (2 s at most) for main's commit and pins it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    sha = "b" * 40
+
+    class Hub(BaseHTTPRequestHandler):
+        def do_GET(self):
+            known = self.path == "/api/models/Qwen/Qwen2.5-7B-Instruct"
+            body = json.dumps({"sha": sha, "safetensors": {"total": 7_615_616_512}} if known else {}).encode()
+            self.send_response(200 if known else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    hub = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=hub.serve_forever, daemon=True).start()
+    env = {**os.environ, "MODALGEN_HUB_URL": f"http://127.0.0.1:{hub.server_address[1]}"}
+    env.pop("MODALGEN_OFFLINE", None)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "modalgen", "new", "pinned", "--stack", "transformers", "--hf-model",
+             "Qwen/Qwen2.5-7B-Instruct", "--gpu", "L40S", "--no-git"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+        )  # fmt: skip
+    finally:
+        hub.shutdown()
+    assert result.returncode == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "pinned/.modalgen-answers.yml").read_text())
+    assert answers["hf_model"] == f"Qwen/Qwen2.5-7B-Instruct@{sha}"
+    assert "not pinned" not in result.stdout
+    assert f'MODEL_REVISION = "{sha}"' in (tmp_path / "pinned/pinned/core.py").read_text()

@@ -17,7 +17,13 @@ import shutil
 import subprocess
 
 MODEL_REPO = "{{ plan.model.repo }}"
+{% if plan.model.pinned %}
 MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
+{% else %}
+# Not pinned: `make download` takes the branch's newest commit. Pin one with
+# `modalgen set --hf-model {{ plan.model.repo }}@<40-hex commit>`.
+MODEL_REVISION = "{{ plan.model.revision }}"
+{% endif %}
 HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume
 MAX_NEW_TOKENS = 128
 

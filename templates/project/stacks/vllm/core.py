@@ -25,7 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 MODEL_REPO = "{{ plan.model.repo }}"
+{% if plan.model.pinned %}
 MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
+{% else %}
+# Not pinned: `make download` takes the branch's newest commit. Pin one with
+# `modalgen set --hf-model {{ plan.model.repo }}@<40-hex commit>`.
+MODEL_REVISION = "{{ plan.model.revision }}"
+{% endif %}
 HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume
 VLLM_COMMAND = ["vllm", "serve"]
 SERVED_NAME = "llm"  # the name clients send as "model"
@@ -190,7 +196,9 @@ def load_engine(device: str, target: str | None = None) -> VLLMServer:
         module, _, name = os.environ["CORE_ENGINE"].partition(":")
         return getattr(importlib.import_module(module), name)(device, target)
     repo_dir = Path(HF_HUB_CACHE) / ("models--" + MODEL_REPO.replace("/", "--"))
-    if not (repo_dir / "snapshots" / MODEL_REVISION).is_dir():
+    ref = repo_dir / "refs" / MODEL_REVISION  # a branch name: the commit downloaded for it
+    commit = ref.read_text().strip() if ref.is_file() else MODEL_REVISION
+    if not (repo_dir / "snapshots" / commit).is_dir():
         # Checked here: vLLM offline would fail too, but only after starting up.
         missing = f"{MODEL_REPO}@{MODEL_REVISION} is not in {HF_HUB_CACHE}: run `make download`"
         raise RuntimeError(missing)
