@@ -361,7 +361,7 @@ BAD_INPUTS = [
     (["new", "x", "--secret", "bad name"], "--secret", "bad name"),
     (["new", "x", "--secret", "db:"], "--secret", "db:"),
     (["new", "x", "--secret", "db:1KEY"], "--secret", "1KEY"),
-    (["new", "x", "--hf-model", "org/model"], "--hf-model", "org/model"),
+    (["new", "x", "--hf-model", "org/model@main"], "--hf-model", "org/model@main"),
     (["new", "x", "--hf-model", "org/model@main"], "--hf-model", "org/model@main"),
     (["new", "x", "--hf-model", "not-a-repo@" + "a" * 40], "--hf-model", "not-a-repo"),
     (
