@@ -1,3 +1,4 @@
+{% import "stacks/parts.jinja" as parts with context %}
 """The core: the work itself, in plain Python.
 
 Modal runs this code on the hardware each function was planned with; the tests run the very same
@@ -14,39 +15,11 @@ import shutil
 import subprocess
 {% if plan.model %}
 
-MODEL_REPO = "{{ plan.model.repo }}"
-{% if plan.model.pinned %}
-MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
-{% else %}
-# Not pinned: `make download` takes the branch's newest commit. Pin one with
-# `modalgen set --hf-model {{ plan.model.repo }}@<40-hex commit>`.
-MODEL_REVISION = "{{ plan.model.revision }}"
-{% endif %}
-HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume (`make download`)
+{{ parts.model_constants(cache_note='in the huggingface-cache Volume (`make download`)') }}
 {% endif %}
 
 
-@functools.cache
-def device_report() -> dict:
-    """The GPUs this container can see, as nvidia-smi names them; none on a CPU.
-
-    Cached: a container's GPUs do not change while it runs.
-    """
-    if shutil.which("nvidia-smi") is None:
-        return {"gpus": [], "count": 0}
-    listing = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    gpus = [line.strip() for line in listing.splitlines() if line.strip()]
-    return {"gpus": gpus, "count": len(gpus)}
-
-
-def best_device() -> str:
-    """Where a model should run in this container: the GPU when there is one."""
-    return "cuda" if device_report()["count"] else "cpu"
+{{ parts.device_functions() }}
 
 
 class Model:

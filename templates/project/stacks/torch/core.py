@@ -1,3 +1,4 @@
+{% import "stacks/parts.jinja" as parts with context %}
 """The core: a PyTorch module (your own nn.Module), in plain Python: a small text classifier.
 
 Modal runs this code on the hardware each function was planned with; the tests run it on a CPU:
@@ -28,15 +29,7 @@ import zlib
 {% if plan.model %}
 from pathlib import Path
 
-MODEL_REPO = "{{ plan.model.repo }}"
-{% if plan.model.pinned %}
-MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
-{% else %}
-# Not pinned: `make download` takes the branch's newest commit. Pin one with
-# `modalgen set --hf-model {{ plan.model.repo }}@<40-hex commit>`.
-MODEL_REVISION = "{{ plan.model.revision }}"
-{% endif %}
-HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume
+{{ parts.model_constants() }}
 WEIGHTS = "model.safetensors"  # the module's state_dict, as safetensors.torch.save_file writes it
 {% endif %}
 
@@ -44,27 +37,7 @@ WEIGHTS = "model.safetensors"  # the module's state_dict, as safetensors.torch.s
 CONFIG = {"buckets": 4096, "dim": 64, "ngram": 3, "labels": ["negative", "positive"]}
 
 
-@functools.cache
-def device_report() -> dict:
-    """The GPUs this container can see, as nvidia-smi names them; none on a CPU.
-
-    Cached: a container's GPUs do not change while it runs.
-    """
-    if shutil.which("nvidia-smi") is None:
-        return {"gpus": [], "count": 0}
-    listing = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    gpus = [line.strip() for line in listing.splitlines() if line.strip()]
-    return {"gpus": gpus, "count": len(gpus)}
-
-
-def best_device() -> str:
-    """Where a model should run in this container: the GPU when there is one."""
-    return "cuda" if device_report()["count"] else "cpu"
+{{ parts.device_functions() }}
 
 
 def featurize(text: str, buckets: int, n: int) -> list[int]:
@@ -129,17 +102,7 @@ class Classifier:
 
 
 {% if plan.model %}
-def hub_offline() -> None:
-    """No call to the Hugging Face Hub while loading: the weights are in the cache Volume.
-
-    With `local_files_only=True` alone, transformers still asks huggingface.co about the repo:
-    a round trip on every cold start, and where the network is closed a hang until its timeout
-    (24 s measured on a GPU machine without internet). Offline mode skips it.
-    """
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    import huggingface_hub.constants
-
-    huggingface_hub.constants.HF_HUB_OFFLINE = True  # read at import, which may have happened
+{{ parts.hub_offline() }}
 
 
 {% endif %}

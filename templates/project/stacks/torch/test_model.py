@@ -1,3 +1,4 @@
+{% import "stacks/parts.jinja" as parts with context %}
 {% if plan.model %}
 """The real code path on this CPU: a tiny classifier trained here for a second on eight sentences,
 laid out as the Hugging Face cache the Volume holds, loaded and run by core.py itself.
@@ -8,6 +9,7 @@ them. The trained weights put known words on the right side: the tests check the
 
 import hashlib
 import json
+import shutil
 
 {% else %}
 """The real code path on this CPU: core.py's own module, built with torch and run by core.py itself.
@@ -64,31 +66,7 @@ def build_tiny_model(folder) -> None:
     (folder / "config.json").write_text(json.dumps(TINY_CONFIG))
 
 
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    """The cache layout `make download` writes: <cache>/models--org--name/snapshots/<rev>/, refs/main."""
-    for package in ("torch", "safetensors", "huggingface_hub"):
-        pytest.importorskip(package, reason=MISSING)
-    cache = tmp_path_factory.mktemp("hf-hub-cache")
-    repo_dir = cache / ("models--" + TINY_REPO.replace("/", "--"))
-    snapshot = repo_dir / "snapshots" / TINY_REVISION
-    snapshot.mkdir(parents=True)
-    build_tiny_model(snapshot)
-    (repo_dir / "refs").mkdir()
-    (repo_dir / "refs" / "main").write_text(TINY_REVISION)
-    return cache
-
-
-@pytest.fixture
-def tiny(tiny_cache, monkeypatch):
-    """core.py, pointed at the tiny model; the Hub is never asked."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(core, "MODEL_REPO", TINY_REPO)
-    monkeypatch.setattr(core, "MODEL_REVISION", TINY_REVISION)
-    monkeypatch.setattr(core, "HF_HUB_CACHE", str(tiny_cache))
-    core.model.cache_clear()
-    yield
-    core.model.cache_clear()
+{{ parts.cache_fixtures(["torch", "safetensors", "huggingface_hub"]) }}
 
 
 def test_loads_the_trained_weights(tiny):
@@ -159,24 +137,5 @@ def test_loads_for_a_snapshot_then_moves(tiny):
 {% if plan.model %}
 
 
-def test_missing_weights_say_to_run_make_download(tiny, monkeypatch, tmp_path):
-    monkeypatch.setattr(core, "HF_HUB_CACHE", str(tmp_path))
-    with pytest.raises(RuntimeError, match="make download"):
-        core.load_model(device="cpu")
-
-
-def test_loading_never_calls_the_hub(tiny, monkeypatch):
-    """The weights are in the cache Volume: a cold start asks huggingface.co nothing (without
-    offline mode transformers does, and where the network is closed that waits for a timeout)."""
-    import socket
-
-    looked_up = []
-
-    def no_network(host, *args, **kwargs):
-        looked_up.append(host)
-        raise OSError("no network in this test")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_network)
-    core.load_model(device="cpu")
-    assert looked_up == []
+{{ parts.weights_tests() }}
 {% endif %}

@@ -1,3 +1,4 @@
+{% import "stacks/parts.jinja" as parts with context %}
 """The core: an LLM behind vLLM's OpenAI-compatible server (`vllm serve`), and a client for it.
 
 vLLM runs as its own process, as in Modal's vLLM example: the Server class starts
@@ -24,15 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-MODEL_REPO = "{{ plan.model.repo }}"
-{% if plan.model.pinned %}
-MODEL_REVISION = "{{ plan.model.revision }}"  # pinned: a new upstream commit never changes what you serve
-{% else %}
-# Not pinned: `make download` takes the branch's newest commit. Pin one with
-# `modalgen set --hf-model {{ plan.model.repo }}@<40-hex commit>`.
-MODEL_REVISION = "{{ plan.model.revision }}"
-{% endif %}
-HF_HUB_CACHE = "{{ plan.model.cache_dir }}/hub"  # in the huggingface-cache Volume
+{{ parts.model_constants() }}
 VLLM_COMMAND = ["vllm", "serve"]
 SERVED_NAME = "llm"  # the name clients send as "model"
 {% if plan.model.max_model_len %}
@@ -43,27 +36,7 @@ STARTUP_TIMEOUT = 10 * 60  # seconds: vLLM loads the weights and compiles before
 MAX_TOKENS = 128
 
 
-@functools.cache
-def device_report() -> dict:
-    """The GPUs this container can see, as nvidia-smi names them; none on a CPU.
-
-    Cached: a container's GPUs do not change while it runs.
-    """
-    if shutil.which("nvidia-smi") is None:
-        return {"gpus": [], "count": 0}
-    listing = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    gpus = [line.strip() for line in listing.splitlines() if line.strip()]
-    return {"gpus": gpus, "count": len(gpus)}
-
-
-def best_device() -> str:
-    """Where a model should run in this container: the GPU when there is one."""
-    return "cuda" if device_report()["count"] else "cpu"
+{{ parts.device_functions() }}
 
 
 def serve_command(port: int, tensor_parallel: int = 1) -> list[str]:
