@@ -12,7 +12,10 @@ from typing import Any
 
 from modalgen import render
 
-RELEASES = ("0.1.0",)
+RELEASES = ("0.1.0", "0.2.0")
+# What modalgen 0.2.0 recorded (answers and plan, key for key) for a set of projects, written by 0.2.0
+# itself: `tests/recorded/0.2.0.yml`, one entry per case, each made with the project name "legacy".
+RECORDED = Path(__file__).resolve().parent / "recorded"
 
 # What modalgen 0.1.0 recorded for a project with its defaults (modalgen/spec.py at 0.1.0).
 V010_DEFAULTS: dict[str, Any] = {
@@ -59,9 +62,22 @@ def v010_answers(name: str, **given: Any) -> dict[str, Any]:
     return {**answers, "modalgen_version": "0.1.0"}
 
 
+def recorded_cases(version: str) -> dict[str, dict[str, Any]]:
+    """The answers files a release wrote, by case name (releases from 0.2.0 on)."""
+    import yaml
+
+    return yaml.safe_load((RECORDED / f"{version}.yml").read_text())
+
+
 def make_release_project(version: str, root: Path, name: str, **given: Any) -> Path:
-    """A project exactly as modalgen `version` made it: its recorded answers, its template."""
-    assert version == "0.1.0", f"no recorded-answers writer for {version}"
+    """A project exactly as modalgen `version` made it: its recorded answers, its template.
+
+    0.1.0's answers are written out here from `given`; later releases' are recorded files, and
+    `given` is then `case=NAME` (a key of `tests/recorded/<version>.yml`, made with name "legacy").
+    """
     template = render.release_template(version)
     assert template is not None, version
-    return render.render_data(v010_answers(name, **given), root / name, template)
+    if version == "0.1.0":
+        return render.render_data(v010_answers(name, **given), root / name, template)
+    assert name == "legacy" and set(given) == {"case"}, "recorded projects are named legacy"
+    return render.render_data(recorded_cases(version)[given["case"]], root / name, template)

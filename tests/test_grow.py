@@ -17,7 +17,7 @@ from modalgen import __version__, catalog, render
 from modalgen.cli import main
 from modalgen.merge import MARKERS, read_tree
 from modalgen.spec import parse_spec
-from tests.releases import RELEASES, make_release_project
+from tests.releases import RELEASES, make_release_project, recorded_cases
 from tests.smoke_runs import fake_gpus, run_smoke
 
 SHA = "d" * 40
@@ -295,28 +295,36 @@ def test_set_dry_run_and_conflicts(tmp_path, capsys):
 # -- update from every earlier release
 
 
-UPDATE_CASES = [(release, kind) for release in RELEASES for kind in
-                ("batch", "map", "web", "cron", "service", "batched", "spawn")]  # fmt: skip
+UPDATE_CASES = [("0.1.0", kind) for kind in ("batch", "map", "web", "cron", "service", "batched", "spawn")]
+UPDATE_CASES += [(release, case) for release in RELEASES if release != "0.1.0" for case in recorded_cases(release)]
 
 
-@pytest.mark.parametrize(("release", "kind"), UPDATE_CASES, ids=[f"{r}-{k}" for r, k in UPDATE_CASES])
-def test_update_from_an_earlier_release_keeps_edits_and_passes_its_tests(tmp_path, capsys, release, kind):
+def _release_project(release: str, case: str, root: Path) -> tuple[Path, dict]:
+    """A project `release` made for `case`, and the raw answers `new` takes for the same project now."""
+    if release == "0.1.0":
+        given = {"workloads": [case], "volumes": [{"name": "data", "mount": "/data"}], "secrets": ["openai"]}
+        now = {"workload": [case], "volume": [{"name": "data", "mount": "/data"}], "secret": ["openai"]}
+        if case == "service":
+            given["hf_model"] = now["hf_model"] = f"org/m@{SHA}"
+        return make_release_project(release, root, "legacy", **given), now
+    recorded = recorded_cases(release)[case]
+    now = {k: v for k, v in recorded.items() if k not in {"modalgen_version", "plan", "name"}}
+    return make_release_project(release, root, "legacy", case=case), now
+
+
+@pytest.mark.parametrize(("release", "case"), UPDATE_CASES, ids=[f"{r}-{k}" for r, k in UPDATE_CASES])
+def test_update_from_an_earlier_release_keeps_edits_and_passes_its_tests(tmp_path, capsys, release, case):
     """A project an earlier release made, edited by its user, comes to this template by `update`."""
-    given = {"workloads": [kind], "volumes": [{"name": "data", "mount": "/data"}], "secrets": ["openai"]}
-    if kind == "service":
-        given["hf_model"] = f"org/m@{SHA}"
-    project = make_release_project(release, tmp_path / "old", "legacy", **given)
+    project, now = _release_project(release, case, tmp_path / "old")
     edit(project, "legacy")
     assert main(["update", "--project", str(project)]) == 0, capsys.readouterr()
     answers = yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())
     assert answers["modalgen_version"] == __version__
-    now = {"workload": [kind], "volume": [{"name": "data", "mount": "/data"}], "secret": ["openai"]}
-    if kind == "service":
-        now["hf_model"] = f"org/m@{SHA}"
     expected = make(tmp_path / "expected", "legacy", now)
     edit(expected, "legacy")
     assert tree(project) == tree(expected)
-    result = run_smoke(project, fake_gpus(answers["plan"]), tmp_path, "-m", "")
+    # The model tests need the stack's packages (tests/test_stacks.py runs them); the rest runs here.
+    result = run_smoke(project, fake_gpus(answers["plan"]), tmp_path, "-m", "not model")
     assert result.returncode == 0 and " skipped" not in result.stdout, result.stdout[-3000:]
     capsys.readouterr()
     assert main(["update", "--project", str(project)]) == 0
