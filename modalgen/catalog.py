@@ -24,13 +24,16 @@ class Gpu:
     served_as: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     note: str = ""
+    # Whether the card computes in bfloat16 (Ampere and newer). The model's dtype is decided from
+    # this fact, not by asking CUDA: a CUDA query before a memory snapshot pins the device count at 0.
+    bf16: bool = True
 
 
 # The seed's table (shared/seed/modal-skill.md) and Modal's GPU guide. Modal's strings are
 # case-insensitive; modalgen writes the canonical spelling. RTX-PRO-6000 has no price in the seed:
 # it is shown as unknown rather than invented.
 GPUS: tuple[Gpu, ...] = (
-    Gpu("T4", 16, 0.59, 8, "light inference, prototyping", (r"\bT4\b",)),
+    Gpu("T4", 16, 0.59, 8, "light inference, prototyping", (r"\bT4\b",), bf16=False),  # Turing: fp16
     Gpu("L4", 24, 0.80, 8, "lightweight inference", (r"\bL4\b",)),
     Gpu("A10G", 24, 1.10, 4, "inference, moderate training", (r"\bA10G?\b",), aliases=("A10",)),
     Gpu("L40S", 48, 1.95, 8, "vision, mid training", (r"\bL40S\b",)),
@@ -77,7 +80,10 @@ SERVER = "server"  # @app.server: port, startup_timeout, target_concurrency
 PUBLIC = "public"  # an HTTP endpoint that can go without Modal proxy auth
 RESOURCES = "resources"  # cpu=, memory=: the functions that run the core
 TIMEOUT = "timeout"  # timeout=: every function but a Server (startup_timeout) and the download
-SNAPSHOT = "snapshot"  # enable_memory_snapshot=: functions that load the model
+# enable_memory_snapshot=: classes that load the model in @modal.enter. A memory snapshot holds what
+# is in memory once the snap=True enter hooks have run (Modal's guide, "Memory snapshots"); a plain
+# function loads its model at its first input, after the restore, so a snapshot would hold nothing.
+SNAPSHOT = "snapshot"
 
 
 @dataclass(frozen=True)
@@ -99,26 +105,28 @@ class Kind:
     placement: str  # "core" or "front"
     worker: bool = False  # holds the model: fronts beside it send their work here
     entrypoint: str | None = None  # the local entrypoint `make run` starts
-    detach: bool = False  # `modal run --detach`: closing the terminal must not cancel the work
+    # Where the function runs the core itself: the class it becomes, with `obj` as its method, so
+    # that the model loads in @modal.enter before the container takes a request (Modal's examples).
+    cls_when_core: str | None = None
     serves_http: bool = False  # `make serve`
     packages: tuple[str, ...] = ()  # keys of PINS the image needs for it
     dev_packages: tuple[str, ...] = ()  # what its offline tests need beside modal and pytest
-    make: tuple[tuple[str, str, str], ...] = ()  # its own Makefile targets: (name, help, `modal run` ref)
+    make: tuple[tuple[str, str, str], ...] = ()  # its own Makefile targets: (name, help, command under `uv run`)
     readme: tuple[str, str] | None = None  # a README section on using it: (title, text)
 
 
 KINDS: tuple[Kind, ...] = (
     Kind("batch", "batch", "a batch job started from your machine", "batch_job", None, "function",
-         frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES}), "core",
          entrypoint="run_batch"),
     Kind("map", "fanout", "fan-out over many inputs with .map()", "process_item", None, "function",
-         frozenset({TIMEOUT, RETRIES, SINGLE_USE, CONCURRENT, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, CONCURRENT, MAX_CONTAINERS, RESOURCES}), "core",
          entrypoint="run_map"),
     Kind("web", "web", "an HTTP endpoint (see --web-style)", "api", None, "function",
          frozenset({TIMEOUT, WARM, CONCURRENT, MAX_CONTAINERS, WEB, PUBLIC, RESOURCES, SNAPSHOT}), "front",
-         serves_http=True, dev_packages=("httpx>=0.27",)),
+         cls_when_core="Web", serves_http=True, dev_packages=("httpx>=0.27",)),
     Kind("cron", "cron", "a scheduled job (modal.Cron or modal.Period)", "scheduled_job", None, "function",
-         frozenset({TIMEOUT, RETRIES, SINGLE_USE, SCHEDULE, RESOURCES, SNAPSHOT}), "front",
+         frozenset({TIMEOUT, RETRIES, SINGLE_USE, SCHEDULE, RESOURCES}), "front",
          entrypoint="scheduled_job"),
     Kind("service", "service", "a stateful @app.cls service: load once, serve many", "Service", "predict",
          "cls", frozenset({TIMEOUT, WARM, CONCURRENT, RETRIES, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "core",
@@ -129,15 +137,20 @@ KINDS: tuple[Kind, ...] = (
          worker=True,
          entrypoint="run_batched"),
     Kind("spawn", "jobs", "background jobs: .spawn(), results later by call id", "background_job", None,
-         "function", frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES, SNAPSHOT}), "front",
-         entrypoint="run_spawn", detach=True,
-         make=(("fetch", "Fetch a background job's result by call id: make fetch ID=fc-...",
-                "fetch_job --call-id $(ID)"),),
+         "function", frozenset({TIMEOUT, RETRIES, SINGLE_USE, MAX_CONTAINERS, RESOURCES}), "front",
+         entrypoint="run_spawn",
+         make=(("submit", "Submit a job to the deployed app; prints its call id: make submit TEXT=\"...\"",
+                "python -m $(PACKAGE).jobs submit $(if $(TEXT),\"$(TEXT)\")"),
+               ("fetch", "Fetch a job's result by call id: make fetch ID=fc-...",
+                "python -m $(PACKAGE).jobs fetch $(ID)")),
          readme=("Background jobs",
-                 "`make run` submits jobs with `modal run --detach`, so closing the terminal does not cancel "
-                 "them, and prints each job's call id. Collect a result later, from any machine with the "
-                 "token: `make fetch ID=fc-...` (or `jobs.fetch(call_id)` in your own code); Modal keeps "
-                 "results for a while after a job ends.")),
+                 "Jobs run in the deployed app, as in Modal's job-queue guide: `make deploy` once, then "
+                 "`make submit TEXT=\"...\"` spawns `background_job` there and prints its call id; the job "
+                 "runs to the end whatever happens to your terminal. `make fetch ID=fc-...` prints its result "
+                 "(it waits while the job runs), from any machine with the token; in your own code, "
+                 "`jobs.submit(texts)` and `jobs.fetch(call_id)`. Modal keeps a result for a while after the job "
+                 "ends. `make run` is a try-out in an ephemeral app: it spawns a few jobs and waits for their "
+                 "results, because an ephemeral app stops, and cancels what it spawned, when `modal run` ends.")),
     Kind("server", "server", "a Modal Server: an HTTP server process in each container", "Server", None,
          "server", frozenset({WARM, MAX_CONTAINERS, SERVER, PUBLIC, RESOURCES}), "core", serves_http=True,
          packages=("fastapi",), dev_packages=("fastapi[standard]>=0.110", "httpx>=0.27"),
@@ -239,6 +252,13 @@ class Stack:
     example: str = "a b"  # an input its tests and smoke tests send
     licence: str = ""  # a word on the default model's licence, where it is not plain open source
     own_server: bool = False  # a Server runs the stack's own server process (`vllm serve`), not uvicorn
+    # What its Server gets unless the answers say otherwise, as Modal's own examples for the engine
+    # set and explain them: requests one replica holds before Modal adds another; how long an idle
+    # replica stays (longer than a cold start, or every lull pays one); seconds in-flight requests
+    # get to finish when a replica goes.
+    target_concurrency: int | None = None
+    scaledown_window: int | None = None
+    exit_grace_period: int = 0
 
 
 STACKS: tuple[Stack, ...] = (
@@ -262,6 +282,9 @@ STACKS: tuple[Stack, ...] = (
           "Qwen/Qwen2.5-1.5B-Instruct@989aa7980e4cf806f80c7fef2b1adb7bc71aa306",
           ("vllm==0.33.0",), ("httpx>=0.27",), ("3.11", "3.12", "3.13", "3.14"), kinds=("server",),
           needs_gpu=True, base="cuda", sizing=True, own_server=True,
+          # Modal's vLLM example: scaledown_window=15 * MINUTES; a target concurrency per replica
+          # (100 there on an H200 with a 26B MoE; 32 suits the small GPUs a default model runs on).
+          target_concurrency=32, scaledown_window=15 * 60, exit_grace_period=30,
           volumes=(("vllm-cache", "/root/.cache/vllm"),),
           env=(("VLLM_CACHE_ROOT", "/root/.cache/vllm"),), example="Say hello in five words."),
     Stack("diffusers", "text-to-image with diffusers: PNG bytes, image/png over HTTP",

@@ -42,6 +42,9 @@ class Function:
     price_per_hour: float | None  # while a container runs: GPU + CPU + memory; None if unknown
     decorator: str = "function"  # "function", "cls" or "server"
     method: str | None = None
+    # The image it runs on: the project's `image`, or `front_image` (no model, no torch: a front
+    # that only sends work to a worker starts in seconds, not in the model image's time).
+    image: str = "image"
     cpu: float | None = None
     memory: int | None = None
     timeout: int | None = None
@@ -164,13 +167,15 @@ def _kind_function(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
     memory = value("memory") if catalog.RESOURCES in knobs else None
     warm = catalog.WARM in knobs
     snapshot = spec.snapshot and catalog.SNAPSHOT in knobs and role == "core"
+    as_cls = role == "core" and kind.cls_when_core is not None
     return Function(
-        name=kind.obj,
+        name=kind.cls_when_core if as_cls else kind.obj,
         key=kind.name,
         kind=kind.name,
         module=kind.module,
-        decorator=kind.decorator,
-        method=kind.method,
+        decorator="cls" if as_cls else kind.decorator,
+        method=kind.obj if as_cls else kind.method,
+        image="front_image" if role == "front" else "image",
         role=role,
         gpu=tuple(str(g) for g in gpu),
         project_gpu=bool(gpu) and gpu == spec.gpus,
@@ -181,7 +186,7 @@ def _kind_function(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
         min_containers=(value("min_containers") or None) if warm else None,
         max_containers=value("max_containers") if catalog.MAX_CONTAINERS in knobs else None,
         buffer_containers=value("buffer_containers") if warm else None,
-        scaledown_window=value("scaledown_window") if warm else None,
+        scaledown_window=_scaledown_window(spec, kind) if warm else None,
         max_inputs=max_inputs,
         single_use=spec.single_use_containers and catalog.SINGLE_USE in knobs,
         volumes=bool(spec.volumes),
@@ -196,22 +201,46 @@ def _kind_function(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
             if catalog.BATCHING in knobs
             else None
         ),
-        server=(
-            {
-                "port": catalog.SERVER_PORT,
-                "startup_timeout": catalog.SERVER_STARTUP_TIMEOUT,
-                "target_concurrency": value("target_concurrency"),
-                "public": spec.public,
-            }
-            if catalog.SERVER in knobs
-            else None
-        ),  # fmt: skip
+        server=_server(spec) if catalog.SERVER in knobs else None,
         calls=_calls(spec, worker) if role == "front" else None,
         entrypoint=kind.entrypoint,
         price_per_hour=_price(gpu, cpu, memory),
         warm=(value("min_containers") or 0) if warm else 0,
         accepts=tuple(accepts),
     )
+
+
+def startup_timeout(spec: Spec) -> int:
+    """Seconds a Server's container has to listen: the model loads first, and a big one takes longer
+    (a minute per ~10 GB of weights read from the Volume, on top of vLLM's own start and compile)."""
+    need = model_need(spec)
+    if need is None:
+        return catalog.SERVER_STARTUP_TIMEOUT
+    minutes = catalog.SERVER_STARTUP_TIMEOUT // 60 + int(need.weights_gb // 10)
+    return min(minutes, 60) * 60
+
+
+def _server(spec: Spec) -> dict[str, Any]:
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    return {
+        "port": catalog.SERVER_PORT,
+        "startup_timeout": startup_timeout(spec),
+        "target_concurrency": spec.knob("target_concurrency") or stack.target_concurrency,
+        "exit_grace_period": stack.exit_grace_period or None,
+        # Scaling from zero, a replica boots for every burst: skip CUDA graph capture (vLLM's
+        # --enforce-eager) to boot faster; with warm replicas, capture them for faster tokens.
+        "fast_boot": not spec.knob("min_containers"),
+        "public": spec.public,
+    }
+
+
+def _scaledown_window(spec: Spec, kind: catalog.Kind) -> int | None:
+    """The answer, else the stack's for its Server: longer than a cold start, or every lull pays one."""
+    given = spec.knob("scaledown_window")
+    if given is not None or catalog.SERVER not in kind.knobs:
+        return given
+    default = catalog.STACK_BY_NAME[spec.stack].scaledown_window
+    return None if default is None else max(default, startup_timeout(spec))
 
 
 def _core_probe(spec: Spec) -> Function:
@@ -448,11 +477,13 @@ def _all_kinds_plan(spec: Spec) -> tuple[Function, ...]:
 # What the files show
 
 
-def _kind_packages(spec: Spec) -> tuple[list[str], list[str]]:
-    """What the project's kinds need: pins for the image, requirements for the offline tests."""
+def _kind_packages(spec: Spec, fns: tuple[Function, ...]) -> tuple[list[str], list[str]]:
+    """What the project's kinds need: pins for the model image (a front's go to its own image),
+    requirements for the offline tests."""
     image: list[str] = []
     dev: list[str] = []
     stack = catalog.STACK_BY_NAME[spec.stack]
+    fronts = {fn.kind for fn in fns if fn.image == "front_image"}
     for name in spec.workloads:
         kind = catalog.KIND_BY_NAME[name]
         packages, dev_packages = kind.packages, kind.dev_packages
@@ -461,6 +492,8 @@ def _kind_packages(spec: Spec) -> tuple[list[str], list[str]]:
         if catalog.WEB in kind.knobs:
             style_packages, style_dev = catalog.WEB_STYLE_PACKAGES[spec.web_style]
             packages, dev_packages = (*packages, *style_packages), (*dev_packages, *style_dev)
+        if name in fronts:
+            packages = ()
         image += [p for p in packages if p not in image]
         dev += [p for p in dev_packages if p not in dev]
     if spec.hf_model:
@@ -475,9 +508,19 @@ def _package_name(requirement: str) -> str:
     return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def _image(spec: Spec) -> dict[str, Any]:
+def _front_image(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None:
+    """The light image of the fronts: the web framework they serve with, and nothing of the model's."""
+    fronts = [fn for fn in fns if fn.image == "front_image"]
+    if not fronts:
+        return None
+    web = any(catalog.WEB in catalog.KIND_BY_NAME[fn.kind].knobs for fn in fronts)
+    packages = catalog.WEB_STYLE_PACKAGES[spec.web_style][0] if web else ()
+    return {"packages": [catalog.PINS[p] for p in packages], "for": [fn.name for fn in fronts]}
+
+
+def _image(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     stack = catalog.STACK_BY_NAME[spec.stack]
-    kind_packages, _ = _kind_packages(spec)
+    kind_packages, _ = _kind_packages(spec, fns)
     packages: list[str] = []
     for requirement in [*stack.packages, *kind_packages]:  # the stack's pins win over modalgen's own
         if _package_name(requirement) not in {_package_name(p) for p in packages}:
@@ -495,21 +538,18 @@ def _image(spec: Spec) -> dict[str, Any]:
         "dependencies": [*packages, *spec.pip] if spec.uv_sync else [],
         "env": dict(sorted(env.items())),
         "uv_sync": spec.uv_sync,
+        "front": _front_image(spec, fns),
     }
 
 
 def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any], ...]:
     run_fn = next((fn for fn in fns[1:] if fn.entrypoint and fn.role != "download"), fns[0])
-    detach = (
-        "--detach "
-        if catalog.KIND_BY_NAME.get(run_fn.kind) and catalog.KIND_BY_NAME[run_fn.kind].detach
-        else ""
-    )
     modal = "cd $(ROOT) && uv run modal"
     ref = "-m $(PACKAGE).app::app"
-    run_help = f"Run {run_fn.name} on Modal" + (
-        " (detached: closing the terminal does not stop it)" if detach else ""
-    )
+    # Never `modal run --detach` with a local entrypoint: it keeps only the last function the
+    # entrypoint triggered (modal/cli/run.py says so); work that must outlive the terminal is
+    # submitted to the deployed app instead (the spawn workload's `make submit`).
+    run_help = f"Run {run_fn.name} on Modal (an ephemeral app: it stops when this command ends)"
     targets = [
         ("install", "Create .venv with modal and the dev tools", ["uv sync"]),
         (
@@ -519,11 +559,11 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
         ),
         ("lint", "ruff, as CI runs it", ["uv run ruff check .", "uv run ruff format --check ."]),
         ("fmt", "Fix what ruff can", ["uv run ruff check --fix .", "uv run ruff format ."]),
-        ("run", run_help, [f"{modal} run $(ENV_FLAG) {detach}{ref}.{run_fn.entrypoint}"]),
+        ("run", run_help, [f"{modal} run $(ENV_FLAG) {ref}.{run_fn.entrypoint}"]),
     ]
     for name in spec.workloads:
-        for target, help_text, entry in catalog.KIND_BY_NAME[name].make:
-            targets.append((target, help_text, [f"{modal} run $(ENV_FLAG) {ref}.{entry}"]))
+        for target, help_text, command in catalog.KIND_BY_NAME[name].make:
+            targets.append((target, help_text, [f"cd $(ROOT) && uv run {command}"]))
     if spec.hf_model:
         targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
@@ -634,6 +674,18 @@ def _sizing_data(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     return data
 
 
+def gpu_dtype(spec: Spec, fns: tuple[Function, ...]) -> str:
+    """The torch dtype the model runs in on this project's GPUs, decided here rather than by asking
+    CUDA in the container: a CUDA query before a memory snapshot pins the device count at 0 for
+    the life of the restored process (c10/cuda/CUDAFunctions.cpp, device_count()). bf16 where every
+    GPU that may run the model has it, else fp16 (a T4 in the fallbacks)."""
+    asked = {"fp16": "float16", "fp32": "float32", "bf16": "bfloat16"}.get(spec.dtype or "")
+    choices = [parse_gpu(g).gpu for fn in fns if fn.model_cache and fn.role != "download" for g in fn.gpu]
+    if not all(gpu.bf16 for gpu in choices):
+        return "float32" if asked == "float32" else "float16"
+    return asked or "bfloat16"
+
+
 def make_plan(spec: Spec) -> Plan:
     fns = functions(spec)
     volumes = tuple(
@@ -645,7 +697,8 @@ def make_plan(spec: Spec) -> Plan:
         revision = revision or "main"  # REPO alone, not pinned: the Hub did not answer `new`
         model = {"repo": repo, "revision": revision, "pinned": bool(PINNED_REVISION.fullmatch(revision)),
                  "cache_dir": catalog.HF_CACHE_MOUNT,
-                 "gated": repo.startswith(catalog.GATED_ORGS), **_sizing_data(spec, fns)}  # fmt: skip
+                 "gated": repo.startswith(catalog.GATED_ORGS), "gpu_dtype": gpu_dtype(spec, fns),
+                 **_sizing_data(spec, fns)}  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
     caches = [
         {"name": name, "mount": mount, "ident": volume_identifier(name)} for name, mount in stack.volumes
@@ -659,7 +712,7 @@ def make_plan(spec: Spec) -> Plan:
         image_builder=spec.image_builder,
         kinds=spec.workloads,
         functions=fns,
-        image=_image(spec),
+        image=_image(spec, fns),
         volumes=volumes,
         secrets=tuple({"name": s.name, "keys": list(s.keys)} for s in spec.secrets),
         model=model,
@@ -678,7 +731,7 @@ def make_plan(spec: Spec) -> Plan:
         make=_make_targets(spec, fns),
         make_vars=_make_vars(spec),
         readme=_readme(spec, fns),
-        dev_packages=tuple(_kind_packages(spec)[1]),
+        dev_packages=tuple(_kind_packages(spec, fns)[1]),
         bench=bench_target(spec, fns),
         applies=frozenset(_applies(spec, fns)),
     )
@@ -718,9 +771,16 @@ def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None
     if fn.calls:
         holders.append({"module": fn.calls["module"], "obj": fn.calls["obj"]})
         serving += [f for f in fns if f.name == fn.calls["obj"]]
+    # The endpoint as code reaches it: a function, or the method of the class that loads the model.
+    endpoint = (
+        f"{fn.module}.{fn.name}().{fn.method}"
+        if fn.web and fn.decorator == "cls"
+        else f"{fn.module}.{fn.name}"
+    )
     return {
         "module": fn.module,
         "obj": fn.name,
+        "endpoint": endpoint,
         "style": style,
         "path": path,
         "public": (fn.server or fn.web)["public"],

@@ -49,7 +49,10 @@ def run_smoke(
     """`pytest -m smoke` in the project, with Modal's calls served here and a fake nvidia-smi."""
     bin_dir = tmp / "fake-bin"
     bin_dir.mkdir(exist_ok=True)
-    smi = bin_dir / "nvidia-smi"
+    # nvidia-smi in a folder of its own: the stand-in takes it off PATH where a container has no GPU.
+    gpu_bin = tmp / "fake-gpu-bin"
+    gpu_bin.mkdir(exist_ok=True)
+    smi = gpu_bin / "nvidia-smi"
     smi.write_text('#!/bin/sh\nprintf "%s" "$MODALGEN_NVIDIA_SMI"\n')
     smi.chmod(0o755)
     # `vllm serve` on a machine without vLLM or a GPU: the project's OpenAI-compatible stand-in.
@@ -58,9 +61,10 @@ def run_smoke(
     vllm.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env.update(
-        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        PATH=os.pathsep.join([str(gpu_bin), str(bin_dir), env.get("PATH", "")]),
         PYTHONPATH=str(STANDIN),
         MODALGEN_FAKE_GPUS=json.dumps(fake),
+        MODALGEN_FAKE_GPU_BIN=str(gpu_bin),
         # A token, so the smoke tests run; and a server address that refuses at once, so that a
         # call the stand-in does not serve fails fast instead of waiting on Modal.
         MODAL_TOKEN_ID="ak-standin",

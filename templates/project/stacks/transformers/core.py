@@ -19,20 +19,17 @@ import subprocess
 
 {{ parts.model_constants() }}
 MAX_NEW_TOKENS = 128
+# The dtype on this project's GPUs, chosen when the project was made rather than asked of CUDA:
+# a CUDA query before a memory snapshot fixes the GPU count at 0 for the restored process.
+GPU_DTYPE = "{{ plan.model.gpu_dtype }}"
 
 
 {{ parts.device_functions() }}
 
 
 def default_dtype(device: str) -> str:
-    """bf16 on GPUs that have it, fp16 on older ones (T4), fp32 on a CPU (half is slow there)."""
-    if not device.startswith("cuda"):
-        return "float32"
-    import torch
-
-    if not torch.cuda.is_available():  # loading for a memory snapshot: no GPU attached yet
-        return "bfloat16"
-    return "bfloat16" if torch.cuda.is_bf16_supported(including_emulation=False) else "float16"
+    """GPU_DTYPE on a GPU, fp32 on a CPU (half precision is slow there). Asks CUDA nothing."""
+    return GPU_DTYPE if device.startswith("cuda") else "float32"
 
 
 class CausalLM:

@@ -31,8 +31,18 @@ SERVED_NAME = "llm"  # the name clients send as "model"
 {% if plan.model.max_model_len %}
 MAX_MODEL_LEN = {{ plan.model.max_model_len }}  # tokens: the context the GPUs were sized for (KV cache included)
 {% endif %}
+{% set server = (plan.functions | selectattr("server") | first).server %}
 GPU_MEMORY_UTILIZATION = 0.90  # the share of each GPU's memory vLLM takes (the sizing assumed 0.90)
-STARTUP_TIMEOUT = 10 * 60  # seconds: vLLM loads the weights and compiles before it answers
+STARTUP_TIMEOUT = {{ server.startup_timeout }}  # seconds: vLLM loads the weights and compiles before it answers
+{% if server.fast_boot %}
+# The app scales from zero, so replicas boot often: skip CUDA graph capture (--enforce-eager) to
+# start faster, at some cost in tokens/s. With warm replicas (min_containers), capture them.
+FAST_BOOT = True
+{% else %}
+# Replicas stay warm (min_containers), so boots are rare: capture CUDA graphs for faster tokens,
+# at a slower start. Scaling from zero, --enforce-eager (FAST_BOOT = True) boots faster.
+FAST_BOOT = False
+{% endif %}
 MAX_TOKENS = 128
 
 
@@ -52,8 +62,7 @@ def serve_command(port: int, tensor_parallel: int = 1) -> list[str]:
         "--max-model-len", str(MAX_MODEL_LEN),
 {% endif %}
         "--gpu-memory-utilization", str(GPU_MEMORY_UTILIZATION),
-        # Compiled with CUDA graphs: a slower first start, faster tokens (--enforce-eager: the reverse).
-        "--no-enforce-eager",
+        "--enforce-eager" if FAST_BOOT else "--no-enforce-eager",
     ]  # fmt: skip
 
 
