@@ -111,7 +111,7 @@ class Kind:
     serves_http: bool = False  # `make serve`
     packages: tuple[str, ...] = ()  # keys of PINS the image needs for it
     dev_packages: tuple[str, ...] = ()  # what its offline tests need beside modal and pytest
-    make: tuple[tuple[str, str, str], ...] = ()  # its own Makefile targets: (name, help, command under `uv run`)
+    make: tuple[tuple[str, str, str], ...] = ()  # its own Makefile targets: (name, help, `uv run` command)
     readme: tuple[str, str] | None = None  # a README section on using it: (title, text)
 
 
@@ -145,12 +145,13 @@ KINDS: tuple[Kind, ...] = (
                 "python -m $(PACKAGE).jobs fetch $(ID)")),
          readme=("Background jobs",
                  "Jobs run in the deployed app, as in Modal's job-queue guide: `make deploy` once, then "
-                 "`make submit TEXT=\"...\"` spawns `background_job` there and prints its call id; the job "
-                 "runs to the end whatever happens to your terminal. `make fetch ID=fc-...` prints its result "
-                 "(it waits while the job runs), from any machine with the token; in your own code, "
-                 "`jobs.submit(texts)` and `jobs.fetch(call_id)`. Modal keeps a result for a while after the job "
-                 "ends. `make run` is a try-out in an ephemeral app: it spawns a few jobs and waits for their "
-                 "results, because an ephemeral app stops, and cancels what it spawned, when `modal run` ends.")),
+                 "`make submit TEXT=\"...\"` spawns `background_job` there and prints its call id; the "
+                 "job runs to the end whatever happens to your terminal. `make fetch ID=fc-...` prints "
+                 "its result (it waits a minute for a job still running), from any machine with the "
+                 "token; in your own code, `jobs.submit(texts)` and `jobs.fetch(call_id)`. Modal keeps a "
+                 "result for a while after the job ends. `make run` is a try-out in an ephemeral app: it "
+                 "spawns a few jobs and waits for their results, because an ephemeral app stops, and "
+                 "cancels what it spawned, when `modal run` ends.")),
     Kind("server", "server", "a Modal Server: an HTTP server process in each container", "Server", None,
          "server", frozenset({WARM, MAX_CONTAINERS, SERVER, PUBLIC, RESOURCES}), "core", serves_http=True,
          packages=("fastapi",), dev_packages=("fastapi[standard]>=0.110", "httpx>=0.27"),

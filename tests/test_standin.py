@@ -23,7 +23,8 @@ markers = ["smoke: runs on Modal"]
 # `torch.cuda` it finds, the real one included (the model stacks' runs use the real one).
 FAKE_TORCH = {
     "torch/__init__.py": "from . import cuda  # noqa: F401\n",
-    "torch/cuda/__init__.py": "def is_available():\n    return False\n\n\ndef device_count():\n    return 0\n",
+    "torch/cuda/__init__.py": "def is_available():\n    return False\n\n\n"
+    "def device_count():\n    return 0\n",
 }
 DEVICE = '''
 import functools
@@ -48,8 +49,8 @@ def project(tmp_path: Path, app_code: str, test_code: str) -> Path:
         "pyproject.toml": PYPROJECT,
         "mini/__init__.py": "",
         "mini/device.py": DEVICE,
-        "mini/app.py": "import os\n\nimport modal\n\nfrom .device import device_report\n\napp = modal.App('mini')\n"
-        + textwrap.dedent(app_code),
+        "mini/app.py": "import os\n\nimport modal\n\nfrom .device import device_report\n\n"
+        "app = modal.App('mini')\n" + textwrap.dedent(app_code),
         "tests/test_smoke.py": "import os\n\nimport modal\nimport pytest\n\nfrom mini import app as m\n\n"
         + textwrap.dedent(test_code),
         **FAKE_TORCH,
@@ -113,7 +114,8 @@ def test_a_cuda_query_before_the_snapshot_fails_the_test(tmp_path):
     code = snapshot_app("import torch\n\n        self.snap = torch.cuda.is_available()")
     result = smoke(tmp_path, code, SEEN)
     assert result.returncode == 1
-    assert "torch.cuda.is_available() in a @modal.enter(snap=True) hook" in result.stdout, result.stdout[-3000:]
+    expected = "torch.cuda.is_available() in a @modal.enter(snap=True) hook"
+    assert expected in result.stdout, result.stdout[-3000:]
 
 
 def test_a_cuda_query_that_the_code_swallows_still_fails_the_test(tmp_path):
