@@ -235,6 +235,17 @@ TORCH = "torch==2.13.0"
 HF_HUB = ("huggingface-hub==2.4.0", "hf-xet==1.8.0")
 
 
+# What a model is, as far as the stacks care (modalgen/models.py reads it from a config).
+CAUSAL_LM = "causal LM"  # generates text: ...ForCausalLM
+ENCODER = "encoder"  # embeds text: BertModel, XLMRobertaModel ...
+DIFFUSION = "diffusion pipeline"  # a diffusers pipeline: model_index.json
+
+# How a stack's core uses the GPUs of its container.
+ANY_GPUS = "any"  # your own code decides
+ONE_GPU = "one"  # one copy of the model on `cuda`: a second GPU would sit idle, paid for
+SPLIT_GPUS = "split"  # tensor parallelism: one model over every GPU of the container
+
+
 @dataclass(frozen=True)
 class Stack:
     name: str
@@ -260,6 +271,8 @@ class Stack:
     target_concurrency: int | None = None
     scaledown_window: int | None = None
     exit_grace_period: int = 0
+    gpu_use: str = ANY_GPUS  # ANY_GPUS, ONE_GPU or SPLIT_GPUS: what a GPU count above 1 does
+    model_kinds: tuple[str, ...] | None = None  # the kinds of model it runs (None: any weights)
 
 
 STACKS: tuple[Stack, ...] = (
@@ -268,17 +281,19 @@ STACKS: tuple[Stack, ...] = (
     Stack("torch", "a PyTorch module, loaded once per container, inference under torch.inference_mode()",
           None,
           (TORCH, "safetensors==0.8.0", *HF_HUB), (TORCH, "safetensors==0.8.0", "huggingface-hub==2.4.0"),
-          ("3.10", "3.11", "3.12", "3.13", "3.14"), example="a good day"),
+          ("3.10", "3.11", "3.12", "3.13", "3.14"), example="a good day", gpu_use=ONE_GPU),
     Stack("transformers", "text generation with a causal LM (tokenizer + model, generate), bf16 on GPU",
           "Qwen/Qwen2.5-0.5B-Instruct@7ae557604adf67be50417f59c2c2f167def9a775",
           (TORCH, "transformers==5.24.0", "accelerate==1.15.0", *HF_HUB),
           (TORCH, "transformers==5.24.0", "accelerate==1.15.0", "huggingface-hub==2.4.0"),
-          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Say hello in five words."),
+          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Say hello in five words.", gpu_use=ONE_GPU,
+          model_kinds=(CAUSAL_LM,)),
     Stack("embeddings", "sentence embeddings with sentence-transformers, batched, unit length",
           "BAAI/bge-small-en-v1.5@5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
           (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", *HF_HUB),
           (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", "huggingface-hub==2.4.0"),
-          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Modal runs this embedding."),
+          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Modal runs this embedding.",
+          gpu_use=ONE_GPU, model_kinds=(ENCODER, CAUSAL_LM)),  # Qwen3-Embedding is a causal LM
     Stack("vllm", "an OpenAI-compatible vLLM server: /v1/chat/completions, /v1/models, /health",
           "Qwen/Qwen2.5-1.5B-Instruct@989aa7980e4cf806f80c7fef2b1adb7bc71aa306",
           ("vllm==0.33.0",), ("httpx>=0.27",), ("3.11", "3.12", "3.13", "3.14"), kinds=("server",),
@@ -287,7 +302,8 @@ STACKS: tuple[Stack, ...] = (
           # (100 there on an H200 with a 26B MoE; 32 suits the small GPUs a default model runs on).
           target_concurrency=32, scaledown_window=15 * 60, exit_grace_period=30,
           volumes=(("vllm-cache", "/root/.cache/vllm"),),
-          env=(("VLLM_CACHE_ROOT", "/root/.cache/vllm"),), example="Say hello in five words."),
+          env=(("VLLM_CACHE_ROOT", "/root/.cache/vllm"),), example="Say hello in five words.",
+          gpu_use=SPLIT_GPUS, model_kinds=(CAUSAL_LM,)),
     Stack("diffusers", "text-to-image with diffusers: PNG bytes, image/png over HTTP",
           "stabilityai/sd-turbo@b261bac6fd2cf515557d5d0707481eafa0485ec2",
           (TORCH, "diffusers==0.42.1", "transformers==5.24.0", "accelerate==1.15.0", "safetensors==0.8.0",
@@ -295,7 +311,7 @@ STACKS: tuple[Stack, ...] = (
           (TORCH, "diffusers==0.42.1", "transformers==5.24.0", "accelerate==1.15.0", "huggingface-hub==2.4.0",
            "pillow"),
           ("3.11", "3.12", "3.13", "3.14"), media_type="image/png", sizing=True,
-          example="a lighthouse at dawn",
+          example="a lighthouse at dawn", gpu_use=ONE_GPU, model_kinds=(DIFFUSION,),
           licence="sd-turbo is under the Stability AI Community License: free below US$1M annual revenue"),
 )  # fmt: skip
 STACK_BY_NAME: dict[str, Stack] = {s.name: s for s in STACKS}

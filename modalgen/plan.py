@@ -21,7 +21,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from modalgen import catalog, sizing
+from modalgen import catalog, models, sizing
 from modalgen.fields import GpuChoice, SpecError, parse_gpu, volume_identifier
 from modalgen.spec import Spec
 
@@ -377,6 +377,7 @@ def check_applicable(spec: Spec) -> None:
                 raise SpecError(
                     field, "cpu", f"a GPU for {fn.name}: the {stack.name} stack does not run on a CPU"
                 )
+    _check_gpu_counts(spec, fns)
     if spec.base == "cuda" and not any(fn.gpu for fn in fns):
         raise SpecError(
             "base",
@@ -384,6 +385,31 @@ def check_applicable(spec: Spec) -> None:
             "debian-slim for a CPU-only project: a CUDA image without a GPU is paid for and unused",
         )
     check_fits(spec, fns)
+
+
+def _check_gpu_counts(spec: Spec, fns: tuple[Function, ...]) -> None:
+    """A stack that loads one copy of the model on `cuda` uses one GPU: more, in any function that
+    runs the core (a fallback entry or a --gpu-for too), would sit idle and be billed. The download
+    and a CPU front hold no model and keep any GPU."""
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    if stack.gpu_use != catalog.ONE_GPU:
+        return
+    splitters = " or ".join(f"--stack {s.name}" for s in catalog.STACKS if s.gpu_use == catalog.SPLIT_GPUS)
+    for fn in fns:
+        if fn.role != "core":
+            continue
+        for choice in map(parse_gpu, fn.gpu):
+            if choice.count == 1:
+                continue
+            given_for = spec.gpu_override(fn.key) is not None
+            field, value = ("gpu_for", f"{fn.key}={choice}") if given_for else ("gpu", str(choice))
+            raise SpecError(
+                field,
+                value,
+                f"the {stack.name} stack loads one copy of the model on one GPU, so {choice.count - 1} of "
+                f"these {choice.count} would sit idle: use {choice.gpu.name} (one GPU), or {splitters} to "
+                "split a model over a container's GPUs (tensor parallelism)",
+            )
 
 
 SIZING_KEYS = ("model_params", "dtype", "max_model_len")
@@ -401,6 +427,9 @@ def model_need(spec: Spec) -> sizing.Need | None:
         return None
     try:
         shape = _shape(spec.hf_model, spec.model_params, HUB_LOOKUPS)
+        refusal = models.kind_refusal(shape, catalog.STACK_BY_NAME[spec.stack])
+        if refusal:
+            raise SpecError("hf_model", spec.hf_model, refusal)
         return sizing.memory_need(shape, stack=spec.stack, dtype=spec.dtype, max_model_len=spec.max_model_len)
     except sizing.SizingError as exc:
         raise SpecError(exc.field.lstrip("-").replace("-", "_"), exc.value, exc.allowed) from None
@@ -430,8 +459,8 @@ def pin_revision(spec: Spec) -> Spec:
 
 
 def tensor_parallel(stack: str) -> bool:
-    """Whether a stack splits one model over the GPUs of a container (vLLM does; the others copy it)."""
-    return stack == "vllm"
+    """Whether a stack splits one model over the GPUs of a container (its catalogue record says)."""
+    return catalog.STACK_BY_NAME[stack].gpu_use == catalog.SPLIT_GPUS
 
 
 def fitting_shapes(spec: Spec, need: sizing.Need) -> list[dict[str, Any]]:

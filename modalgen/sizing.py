@@ -20,6 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from modalgen import models
+from modalgen.models import KNOWN, ModelShape  # sizing's own names for them, as before the split
+
 GB = 1e9  # bytes; Modal's GPU table counts VRAM in these
 
 HUB_URL = "https://huggingface.co"  # tests point this (or env MODALGEN_HUB_URL) at a local server
@@ -87,24 +90,6 @@ class SizingError(ValueError):
         super().__init__(f'{field}: "{value}" is not allowed; {allowed}')
 
 
-@dataclass(frozen=True)
-class ModelShape:
-    """What sizing needs to know about a model; None where the architecture is unknown."""
-
-    repo: str
-    params: float
-    source: str  # where params came from: "hub", "known", "name" or "flag"
-    layers: int | None
-    kv_heads: int | None
-    head_dim: int | None
-    experts: str | None = None  # e.g. "8x7B" for MoE names, informational
-
-    @property
-    def has_architecture(self) -> bool:
-        """True when the exact KV formula applies (layers, KV heads and head size all known)."""
-        return None not in (self.layers, self.kv_heads, self.head_dim)
-
-
 # --------------------------------------------------------------------------------------------------
 # Parameter counts from text
 
@@ -169,64 +154,6 @@ def _experts_from_name(repo: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Known models (stacks.md section 4: configs from the Hub, params counted on the meta device)
-
-
-def _known(
-    repos: tuple[str, ...],
-    params: float,
-    layers: int | None,
-    kv_heads: int | None,
-    head_dim: int | None,
-    experts: str | None = None,
-) -> dict[str, ModelShape]:
-    return {r.lower(): ModelShape(r, params, "known", layers, kv_heads, head_dim, experts) for r in repos}
-
-
-KNOWN: dict[str, ModelShape] = {
-    **_known(("Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct"), 0.494e9, 24, 2, 64),
-    **_known(("Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-1.5B-Instruct"), 1.54e9, 28, 2, 128),
-    **_known(("Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B-Instruct"), 7.616e9, 28, 4, 128),
-    **_known(
-        (
-            "meta-llama/Llama-3.1-8B",
-            "meta-llama/Llama-3.1-8B-Instruct",
-            "meta-llama/Meta-Llama-3.1-8B",  # the same repos under their first names (the Hub redirects)
-            "meta-llama/Meta-Llama-3.1-8B-Instruct",
-        ),
-        8.030e9,
-        32,
-        8,
-        128,
-    ),
-    **_known(
-        (
-            "meta-llama/Llama-3.1-70B",
-            "meta-llama/Llama-3.1-70B-Instruct",
-            "meta-llama/Meta-Llama-3.1-70B",
-            "meta-llama/Meta-Llama-3.1-70B-Instruct",
-        ),
-        70.554e9,
-        80,
-        8,
-        128,
-    ),
-    **_known(("mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-Instruct-v0.1"), 7.242e9, 32, 8, 128),
-    # v0.3's vocabulary is 32768 instead of 32000: 768 more rows in the untied embedding and output
-    # matrices, 2 * 768 * 4096 = 6.3M more parameters.
-    **_known(("mistralai/Mistral-7B-v0.3", "mistralai/Mistral-7B-Instruct-v0.3"), 7.248e9, 32, 8, 128),
-    # Every expert is resident: 46.7B total, although only ~12.9B are active per token.
-    **_known(
-        ("mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"), 46.703e9, 32, 8, 128, "8x7B"
-    ),
-    # BERT-small: 12 layers, hidden 384, 12 heads of 32 (no KV cache counts for an embedder).
-    **_known(("BAAI/bge-small-en-v1.5",), 33.4e6, 12, 12, 32),
-    # UNet 0.87B + OpenCLIP ViT-H text encoder 0.35B + VAE 0.08B; no layers in the LLM sense.
-    **_known(("stabilityai/sd-turbo",), 1.3e9, None, None, None),
-}
-
-
-# --------------------------------------------------------------------------------------------------
 # Model shape: flag, Hub, KNOWN, name
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
@@ -250,33 +177,27 @@ def _split_repo(repo: str) -> tuple[str, str]:
 def model_shape(
     repo: str, *, params: str | None = None, hub: bool = True, timeout: float = 2.0
 ) -> ModelShape:
-    """Parameter count and attention shape of REPO (optionally "REPO@REVISION").
+    """Parameter count, attention shape, context and kind of REPO (optionally "REPO@REVISION").
 
     Params come from the first that answers: the --model-params flag, the Hub's safetensors metadata,
-    KNOWN, the size in the name. The architecture (for the KV cache) comes from the Hub's config.json,
-    else KNOWN, else stays unknown. The Hub is asked only when `hub` is true and neither HF_HUB_OFFLINE
-    nor MODALGEN_OFFLINE is set; any failure there (DNS, refused, timeout, HTTP error, bad JSON) counts
-    as "not reachable", silently, and the whole look-up never takes much longer than `timeout`.
+    KNOWN, the size in the name. The architecture (for the KV cache), the context and the kind come
+    from the Hub's config.json and model info (models.shape_of), else KNOWN, else stay unknown. The
+    Hub is asked only when `hub` is true and neither HF_HUB_OFFLINE nor MODALGEN_OFFLINE is set; any
+    failure there (DNS, refused, timeout, HTTP error, bad JSON) counts as "not reachable", silently,
+    and the whole look-up never takes much longer than `timeout`.
     """
     repo_id, revision = _split_repo(repo)
     flag_params = parse_params(params) if params is not None else None
     known = KNOWN.get(repo_id.lower())
-    hub_params: float | None = None
-    arch: tuple[int, int, int] | None = None
+    info: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
     want_config = known is None or known.layers is None
     if _hub_allowed(hub) and (flag_params is None or want_config):
-        hub_params, config = _hub_lookup(repo_id, revision, want_params=flag_params is None, timeout=timeout)
-        arch = _arch_from_config(config) if config is not None else None
-    if arch is not None:
-        layers, kv_heads, head_dim = arch
-    elif known is not None:
-        layers, kv_heads, head_dim = known.layers, known.kv_heads, known.head_dim
-    else:
-        layers, kv_heads, head_dim = None, None, None
-    experts = known.experts if known is not None and known.experts else _experts_from_name(repo_id)
-
+        info, config = _hub_lookup(repo_id, revision, want_params=flag_params is None, timeout=timeout)
+    hub_params = _safetensors_total(info) if info is not None else None
     total, source = _pick_params(repo_id, flag_params, hub_params, known)
-    return ModelShape(repo_id, total, source, layers, kv_heads, head_dim, experts)
+    experts = known.experts if known is not None and known.experts else _experts_from_name(repo_id)
+    return models.shape_of(repo_id, total, source, experts, known=known, info=info, config=config)
 
 
 def _pick_params(
@@ -313,8 +234,9 @@ def _hub_base() -> str:
 
 def _hub_lookup(
     repo_id: str, revision: str, *, want_params: bool, timeout: float
-) -> tuple[float | None, dict[str, Any] | None]:
-    """(safetensors total, config.json) from the Hub; either None when it did not answer in time.
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(model info, config.json) from the Hub; either None when it did not answer in time. Model info
+    is asked for only when the parameter count is wanted (its safetensors total).
 
     The requests run in a daemon thread that the caller waits for at most `timeout`: urllib's own
     timeout covers connect and each read but not DNS resolution, which can block far longer on a machine
@@ -336,10 +258,9 @@ def _hub_lookup(
 
     def work() -> None:
         if want_params:
-            info = _get_json(info_url, timeout)
-            if info is None:
+            found["info"] = _get_json(info_url, timeout)
+            if found["info"] is None:
                 return
-            found["params"] = _safetensors_total(info)
         left = deadline - time.monotonic()
         if left > 0:
             found["config"] = _get_json(config_url, left)
@@ -348,7 +269,7 @@ def _hub_lookup(
     worker.start()
     worker.join(max(timeout, 0.0))
     snapshot = dict(found)  # a late answer after the deadline is ignored
-    return snapshot.get("params"), snapshot.get("config")
+    return snapshot.get("info"), snapshot.get("config")
 
 
 def hub_commit(repo_id: str, timeout: float = 2.0) -> str | None:
@@ -399,39 +320,6 @@ def _safetensors_total(info: dict[str, Any]) -> float | None:
     safetensors = info.get("safetensors")
     total = _positive_number(safetensors.get("total")) if isinstance(safetensors, dict) else None
     return total if total is not None and MIN_PARAMS <= total <= MAX_PARAMS else None
-
-
-def _positive_int(config: dict[str, Any], *keys: str) -> int | None:
-    """The first of KEYS that holds a positive whole number (config names differ across families)."""
-    for key in keys:
-        value = config.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return None
-
-
-def _arch_from_config(config: dict[str, Any]) -> tuple[int, int, int] | None:
-    """(layers, KV heads, head size) from a config.json, or None when it lacks them.
-
-    KV heads default to the attention heads (no grouped-query attention) and the head size to
-    hidden_size // heads, as in transformers. Multimodal configs keep the LLM's in "text_config".
-    """
-    if _positive_int(config, "num_hidden_layers", "n_layer", "num_layers") is None and isinstance(
-        config.get("text_config"), dict
-    ):
-        config = config["text_config"]
-    layers = _positive_int(config, "num_hidden_layers", "n_layer", "num_layers")
-    heads = _positive_int(config, "num_attention_heads", "n_head")
-    if layers is None or heads is None:
-        return None
-    kv_heads = _positive_int(config, "num_key_value_heads") or heads
-    head_dim = _positive_int(config, "head_dim")
-    if head_dim is None:
-        hidden = _positive_int(config, "hidden_size", "n_embd", "d_model")
-        if hidden is None:
-            return None
-        head_dim = hidden // heads
-    return layers, kv_heads, head_dim
 
 
 # --------------------------------------------------------------------------------------------------
@@ -522,6 +410,17 @@ def _check_max_model_len(value: Any) -> int:
     return value
 
 
+def _context_tokens(shape: ModelShape, asked: int | None, default: int) -> int:
+    """The tokens the KV cache is sized for: those asked, at most the model's context (vLLM refuses
+    more at startup); the stack's default, capped at the context, when none are asked."""
+    if asked is None:
+        return min(default, shape.context) if shape.context else default
+    if shape.context and asked > shape.context:
+        where = f"the context of {shape.repo} ({shape.context_from})"
+        raise SizingError("--max-model-len", asked, f"at most {shape.context}, {where}")
+    return asked
+
+
 def memory_need(
     shape: ModelShape, *, stack: str, dtype: str | None = None, max_model_len: int | None = None
 ) -> Need:
@@ -529,12 +428,13 @@ def memory_need(
 
     One full sequence is the least vLLM needs to start (its KV cache must hold max_model_len tokens);
     more concurrent sequences use whatever VRAM is left. Stacks without a KV cache ignore max_model_len.
+    A max_model_len beyond the model's context is refused; the stack's default is capped at it.
     """
     defaults = _check_stack(stack)
     dtype = _check_dtype(dtype if dtype is not None else defaults["dtype"])
     if max_model_len is not None:
         _check_max_model_len(max_model_len)
-    tokens = (max_model_len or defaults["max_model_len"]) if defaults["kv"] else None
+    tokens = _context_tokens(shape, max_model_len, defaults["max_model_len"]) if defaults["kv"] else None
 
     weights_gb = shape.params * DTYPE_BYTES[dtype] / GB
     kv_gb = kv_bytes_per_token(shape, dtype) * tokens / GB if tokens else 0.0
@@ -564,8 +464,8 @@ def fits(need: Need, vram_gb_per_gpu: float, count: int) -> bool:
 
     Tensor parallelism splits weights and KV cache across the GPUs, so the total is compared with the
     total. Each extra GPU also carries its own CUDA context (~0.5 GB), which the (1 - usable) reserve of
-    every card (1.6 GB on a 16 GB T4 at 0.90) absorbs. Only vLLM and transformers' device_map split a
-    model; for the other stacks a count above 1 means data parallel copies and needs the 1-GPU fit.
+    every card (1.6 GB on a 16 GB T4 at 0.90) absorbs. Only a stack that splits a model (vLLM's tensor
+    parallelism) passes a count above 1; the others load one copy on one GPU and are sized for one.
     """
     if count < 1:
         raise SizingError("--gpu", count, "a GPU count of 1 or more")

@@ -122,3 +122,114 @@ def test_shell_completion_as_documented(tmp_path):
     }
     words = subprocess.run([sys.executable, "-m", "modalgen"], env=env, capture_output=True, text=True)
     assert "--gpu" in words.stdout
+
+
+# -- A stack and the GPUs and models it can use
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(
+    ("flags", "option", "value"),
+    [
+        (["--stack", "transformers", "--gpu", "L4:2"], "--gpu", '"L4:2"'),
+        (["--stack", "torch", "--gpu", "A100-80GB:8"], "--gpu", '"A100-80GB:8"'),
+        (["--stack", "diffusers", "--gpu", "L40S,L4:4"], "--gpu", '"L4:4"'),  # a fallback entry
+        (
+            ["--stack", "embeddings", "--workload", "batch,service", "--gpu-for", "service=H100:2"],
+            "--gpu-for",
+            '"service=H100:2"',
+        ),
+    ],
+)
+def test_a_gpu_count_a_one_gpu_stack_cannot_use_is_refused(tmp_path, capsys, flags, option, value):
+    """transformers, embeddings, diffusers and torch load one copy of the model on `cuda`: the other
+    GPUs of the container would sit idle and be paid for. Only vllm splits a model over them."""
+    assert main(["new", "multi", "--output-dir", str(tmp_path), *flags]) == 2
+    line = capsys.readouterr().err.strip()
+    stack = flags[1]
+    assert len(line.splitlines()) == 1 and f"error: {option}: {value} is not allowed" in line, line
+    assert f"the {stack} stack" in line and "one GPU" in line, line
+    assert "--stack vllm" in line and "tensor parallelism" in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--stack", "plain", "--gpu", "L4:4"],  # your own code: any count
+        ["--stack", "vllm", "--gpu", "L4:2"],  # tensor parallelism over both
+        # Functions that do not hold the model keep any GPU: the download, and a CPU front.
+        ["--stack", "transformers", "--hf-model", f"Qwen/Qwen2.5-0.5B-Instruct@{SHA}", "--gpu-for",
+         "download=L4:2"],
+        ["--stack", "transformers", "--workload", "web,service", "--gpu", "L4"],
+    ],
+)  # fmt: skip
+def test_gpu_counts_a_stack_can_use_are_accepted(tmp_path, capsys, flags):
+    assert main(["new", "multi", "--output-dir", str(tmp_path), "--dry-run", *flags]) == 0, (
+        capsys.readouterr()
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        # The context of the stack's default model, Qwen2.5-1.5B-Instruct (its config.json: 32768).
+        (
+            ["--stack", "vllm", "--max-model-len", "65536"],
+            ("65536", "at most 32768", "Qwen/Qwen2.5-1.5B-Instruct"),
+        ),
+        (
+            ["--stack", "transformers", "--hf-model", f"Qwen/Qwen2.5-7B-Instruct@{SHA}", "--gpu", "L40S",
+             "--max-model-len", "40000"],
+            ("40000", "at most 32768", "Qwen/Qwen2.5-7B-Instruct"),
+        ),
+    ],
+)  # fmt: skip
+def test_a_max_model_len_beyond_the_models_context_is_refused_with_both_numbers(
+    tmp_path, capsys, flags, named
+):
+    assert main(["new", "long", "--output-dir", str(tmp_path), *flags]) == 2
+    line = capsys.readouterr().err.strip()
+    assert len(line.splitlines()) == 1 and "error: --max-model-len: " in line, line
+    for part in (*named, "context", "config"):
+        assert part in line, (part, line)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_max_model_len_within_the_context_is_accepted(tmp_path, capsys):
+    flags = ["--stack", "vllm", "--gpu", "H100", "--max-model-len", "32768"]
+    assert main(["new", "long", "--output-dir", str(tmp_path), "--dry-run", *flags]) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("stack", "model", "what", "runs_it"),
+    [
+        ("vllm", "stabilityai/sd-turbo", "a diffusion pipeline", "--stack diffusers"),
+        ("transformers", "stabilityai/sd-turbo", "a diffusion pipeline", "--stack diffusers"),
+        ("embeddings", "stabilityai/sd-turbo", "a diffusion pipeline", "--stack diffusers"),
+        ("diffusers", "Qwen/Qwen2.5-0.5B-Instruct", "a causal LM", "transformers"),
+        ("vllm", "BAAI/bge-small-en-v1.5", "an encoder", "--stack embeddings"),
+        ("transformers", "BAAI/bge-small-en-v1.5", "an encoder", "--stack embeddings"),
+    ],
+)
+def test_a_model_that_is_not_the_stacks_kind_is_refused(tmp_path, capsys, stack, model, what, runs_it):
+    flags = ["--stack", stack, "--hf-model", f"{model}@{SHA}", "--gpu", "L40S"]
+    assert main(["new", "kind", "--output-dir", str(tmp_path), *flags]) == 2
+    line = capsys.readouterr().err.strip()
+    assert len(line.splitlines()) == 1 and f'error: --hf-model: "{model}@{SHA}" is not allowed' in line, line
+    assert what in line and f"the {stack} stack" in line and runs_it in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("stack", "model"),
+    [
+        ("embeddings", "Qwen/Qwen2.5-0.5B-Instruct"),  # decoder embedders (Qwen3-Embedding) are causal LMs
+        ("vllm", "acme/unknown-1B"),  # what it is is not known offline: accepted
+        ("torch", "stabilityai/sd-turbo"),  # your own module: any weights
+    ],
+)
+def test_a_model_the_stack_runs_or_of_unknown_kind_is_accepted(tmp_path, capsys, stack, model):
+    flags = ["--stack", stack, "--hf-model", f"{model}@{SHA}", "--gpu", "L40S"]
+    assert main(["new", "kind", "--output-dir", str(tmp_path), "--dry-run", *flags]) == 0, capsys.readouterr()

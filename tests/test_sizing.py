@@ -6,6 +6,7 @@ network switched off (MODALGEN_OFFLINE=1) with the Hub URL pointed at a closed l
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import json
 import socket
@@ -320,7 +321,7 @@ def test_memory_need_refuses_bad_values_naming_the_flag(kwargs: dict, flag: str)
 
 
 def test_max_model_len_bounds_are_accepted() -> None:
-    shape = KNOWN["qwen/qwen2.5-7b"]
+    shape = dataclasses.replace(KNOWN["qwen/qwen2.5-7b"], context=None)  # the range alone; context below
     assert memory_need(shape, stack="vllm", max_model_len=256).max_model_len == 256
     assert memory_need(shape, stack="vllm", max_model_len=1_048_576).max_model_len == 1_048_576
 
@@ -580,3 +581,148 @@ def test_a_lookup_stuck_outside_urllibs_timeout_is_abandoned(monkeypatch: pytest
     assert called.is_set()
     assert shape.source == "name"
     assert elapsed < 0.5 + SLACK_S
+
+
+# --------------------------------------------------------------------------------------------------
+# The model's context and kind: from its config on the Hub, else the table of known models
+
+
+def test_known_models_have_their_configs_context_and_kind() -> None:
+    for repo, shape in KNOWN.items():
+        assert shape.kind in {"causal LM", "encoder", "diffusion pipeline"}, repo
+        assert (shape.context is None) == (shape.kind == "diffusion pipeline"), repo
+    contexts = {
+        r: KNOWN[r.lower()].context
+        for r in (
+            "Qwen/Qwen2.5-1.5B-Instruct",
+            "Qwen/Qwen2.5-7B",
+            "meta-llama/Llama-3.1-70B-Instruct",
+            "BAAI/bge-small-en-v1.5",
+        )
+    }
+    assert contexts == {
+        "Qwen/Qwen2.5-1.5B-Instruct": 32768,
+        "Qwen/Qwen2.5-7B": 131072,
+        "meta-llama/Llama-3.1-70B-Instruct": 131072,
+        "BAAI/bge-small-en-v1.5": 512,
+    }
+    assert (KNOWN["baai/bge-small-en-v1.5"].kind, KNOWN["stabilityai/sd-turbo"].kind) == (
+        "encoder", "diffusion pipeline")  # fmt: skip
+
+
+def test_a_max_model_len_beyond_the_known_context_is_refused_with_both_numbers() -> None:
+    shape = model_shape("Qwen/Qwen2.5-1.5B-Instruct")  # offline: the table
+    with pytest.raises(SizingError) as err:
+        memory_need(shape, stack="vllm", max_model_len=65536)
+    assert err.value.field == "--max-model-len" and err.value.value == 65536
+    assert err.value.allowed == (
+        "at most 32768, the context of Qwen/Qwen2.5-1.5B-Instruct"
+        " (its config.json, in modalgen's table of known models)"
+    )
+    assert memory_need(shape, stack="vllm", max_model_len=32768).max_model_len == 32768
+
+
+def test_an_unknown_context_accepts_any_max_model_len_in_range() -> None:
+    shape = model_shape("acme/mystery-8B")
+    assert shape.context is None
+    assert memory_need(shape, stack="vllm", max_model_len=1_048_576).max_model_len == 1_048_576
+
+
+def test_the_stacks_default_context_is_capped_at_the_models() -> None:
+    """vLLM refuses a --max-model-len beyond the model's own at startup: the default never asks it."""
+    short = dataclasses.replace(KNOWN["qwen/qwen2.5-7b-instruct"], context=2048)
+    assert memory_need(short, stack="vllm").max_model_len == 2048
+    assert memory_need(KNOWN["qwen/qwen2.5-7b-instruct"], stack="vllm").max_model_len == 8192
+
+
+@pytest.mark.parametrize(
+    ("config", "context"),
+    [
+        ({"max_position_embeddings": 4096}, 4096),
+        ({"n_positions": 1024}, 1024),  # GPT-2's name for it
+        ({"max_position_embeddings": 4096, "seq_length": 2048}, 2048),  # the smallest given wins, as in vLLM
+        ({"max_position_embeddings": 4096, "rope_scaling": {"type": "linear", "factor": 2.0}}, 8192),
+        (
+            {"max_position_embeddings": 32768,
+             "rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}},
+            131072,
+        ),
+        # llama3 rope: max_position_embeddings is already the stretched length
+        ({"max_position_embeddings": 131072, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}}, 131072),
+        ({"max_position_embeddings": 8192, "rope_parameters": {"rope_type": "default"}}, 8192),
+        ({"text_config": {**TINY_CONFIG, "max_position_embeddings": 16384}}, 16384),  # multimodal
+        ({}, None),
+    ],
+)  # fmt: skip
+def test_the_context_is_read_from_the_config_as_vllm_reads_it(hub: FakeHub, config: dict, context) -> None:
+    hub.json("/api/models/acme/tiny-llm-1B", {"safetensors": {"total": 1_000_000_000}})
+    body = config if "text_config" in config else {**TINY_CONFIG, **config}
+    hub.json("/acme/tiny-llm-1B/resolve/main/config.json", body)
+    shape = model_shape("acme/tiny-llm-1B")
+    assert (shape.context, shape.context_from) == (context, "its config.json" if context else None)
+
+
+def test_the_hubs_config_wins_over_the_table_in_one_request_each(hub: FakeHub) -> None:
+    repo = "Qwen/Qwen2.5-7B-Instruct"
+    hub.json(f"/api/models/{repo}", {"safetensors": {"total": 7_615_616_512}})
+    config = {**TINY_CONFIG, "max_position_embeddings": 65536, "architectures": ["Qwen2ForCausalLM"]}
+    hub.json(f"/{repo}/resolve/main/config.json", config)
+    shape = model_shape(repo)
+    assert (shape.context, shape.context_from, shape.kind) == (65536, "its config.json", "causal LM")
+    assert shape.kind_from == "Qwen2ForCausalLM in its config.json"
+    assert hub.requests == [f"/api/models/{repo}", f"/{repo}/resolve/main/config.json"]
+    assert memory_need(shape, stack="vllm", max_model_len=65536).max_model_len == 65536
+
+
+@pytest.mark.parametrize(
+    ("architectures", "kind"),
+    [
+        (["LlamaForCausalLM"], "causal LM"),
+        (["GPT2LMHeadModel"], "causal LM"),
+        (["BertModel"], "encoder"),
+        (["XLMRobertaModel"], "encoder"),
+        (["MPNetForMaskedLM"], "encoder"),
+        (["Qwen2VLForConditionalGeneration"], None),  # vision-language or seq2seq: not judged
+        (["XLMRobertaForSequenceClassification"], None),
+        ("BertModel", None),  # not a list
+        ([], None),
+    ],
+)
+def test_the_kind_is_read_from_the_configs_architectures(hub: FakeHub, architectures, kind) -> None:
+    hub.json("/api/models/acme/thing-1B", {"safetensors": {"total": 1_000_000_000}})
+    hub.json("/acme/thing-1B/resolve/main/config.json", {**TINY_CONFIG, "architectures": architectures})
+    assert model_shape("acme/thing-1B").kind == kind
+
+
+def test_a_diffusers_pipeline_is_known_by_its_model_index_in_the_model_info(hub: FakeHub) -> None:
+    files = [{"rfilename": "model_index.json"}, {"rfilename": "unet/config.json"}]
+    hub.json("/api/models/acme/painter-1B", {"safetensors": {"total": 1_000_000_000}, "siblings": files})
+    shape = model_shape("acme/painter-1B")  # no config.json at the root: 404
+    assert (shape.kind, shape.kind_from) == ("diffusion pipeline", "its model_index.json")
+    assert (shape.context, shape.layers) == (None, None)
+
+
+def test_a_gated_config_takes_the_kind_from_the_model_infos_copy(hub: FakeHub) -> None:
+    info = {"safetensors": {"total": 8_000_000_000}, "config": {"architectures": ["BertModel"]}}
+    hub.json("/api/models/acme/gated-8B", info)
+    hub.json("/acme/gated-8B/resolve/main/config.json", {"error": "gated"}, status=401)
+    assert model_shape("acme/gated-8B").kind == "encoder"
+
+
+def test_offline_the_kind_comes_from_the_table_and_unknown_stays_unknown() -> None:
+    assert model_shape("stabilityai/sd-turbo").kind == "diffusion pipeline"
+    assert model_shape("BAAI/bge-small-en-v1.5", params="33M").kind == "encoder"
+    assert model_shape("acme/thing-3B").kind is None
+
+
+def test_gpus_model_lists_one_gpu_shapes_for_a_stack_that_does_not_split_a_model() -> None:
+    """`modalgen gpus --model`: what a one-GPU stack can use; vllm's tensor parallelism, several."""
+    from modalgen import plan
+    from modalgen.spec import Spec
+
+    def rows(stack: str) -> list[tuple[str, int]]:
+        spec = Spec(name="x", stack=stack, hf_model="meta-llama/Llama-3.1-70B-Instruct")
+        return [(r["gpu"], r["count"]) for r in plan.fitting_shapes(spec, plan.model_need(spec))]
+
+    assert rows("transformers") == [("B200", 1), ("B200+", 1)]  # 141 GB of weights: one B200 alone
+    assert ("H200", 2) in rows("vllm") and ("L4", 8) in rows("vllm")
