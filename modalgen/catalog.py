@@ -108,6 +108,8 @@ class Kind:
     # Where the function runs the core itself: the class it becomes, with `obj` as its method, so
     # that the model loads in @modal.enter before the container takes a request (Modal's examples).
     cls_when_core: str | None = None
+    # Its function when the stack wants inputs in batches (Stack.input_batch): one call per batch.
+    batch_obj: str | None = None
     serves_http: bool = False  # `make serve`
     packages: tuple[str, ...] = ()  # keys of PINS the image needs for it
     dev_packages: tuple[str, ...] = ()  # what its offline tests need beside modal and pytest
@@ -121,7 +123,7 @@ KINDS: tuple[Kind, ...] = (
          entrypoint="run_batch"),
     Kind("map", "fanout", "fan-out over many inputs with .map()", "process_item", None, "function",
          frozenset({TIMEOUT, RETRIES, SINGLE_USE, CONCURRENT, MAX_CONTAINERS, RESOURCES}), "core",
-         entrypoint="run_map"),
+         entrypoint="run_map", batch_obj="process_batch"),
     Kind("web", "web", "an HTTP endpoint (see --web-style)", "api", None, "function",
          frozenset({TIMEOUT, WARM, CONCURRENT, MAX_CONTAINERS, WEB, PUBLIC, RESOURCES, SNAPSHOT}), "front",
          cls_when_core="Web", serves_http=True, dev_packages=("httpx>=0.27",)),
@@ -271,6 +273,9 @@ class Stack:
     target_concurrency: int | None = None
     scaledown_window: int | None = None
     exit_grace_period: int = 0
+    # Inputs its model takes in one pass, where one at a time wastes the GPU (an encoder): the map
+    # workload sends batches of this many, and a batch job runs its list as one.
+    input_batch: int | None = None
     gpu_use: str = ANY_GPUS  # ANY_GPUS, ONE_GPU or SPLIT_GPUS: what a GPU count above 1 does
     model_kinds: tuple[str, ...] | None = None  # the kinds of model it runs (None: any weights)
 
@@ -292,7 +297,7 @@ STACKS: tuple[Stack, ...] = (
           "BAAI/bge-small-en-v1.5@5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
           (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", *HF_HUB),
           (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", "huggingface-hub==2.4.0"),
-          ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Modal runs this embedding.",
+          ("3.11", "3.12", "3.13", "3.14"), sizing=True, input_batch=64, example="Modal runs this embedding.",
           gpu_use=ONE_GPU, model_kinds=(ENCODER, CAUSAL_LM)),  # Qwen3-Embedding is a causal LM
     Stack("vllm", "an OpenAI-compatible vLLM server: /v1/chat/completions, /v1/models, /health",
           "Qwen/Qwen2.5-1.5B-Instruct@989aa7980e4cf806f80c7fef2b1adb7bc71aa306",
@@ -335,7 +340,34 @@ BASES: dict[str, str] = {
     "cuda": "NVIDIA's CUDA devel image (nvcc, cuDNN headers) via Image.from_registry",
 }
 DEFAULT_BASE = "debian-slim"
-CUDA_IMAGE = "nvidia/cuda:12.8.1-devel-ubuntu24.04"
+# The CUDA image of `--base cuda` must match the CUDA the image's torch was built for: torch's
+# kernels and NCCL come with its wheel, and a devel image of another CUDA major gives nvcc and
+# headers that do not match them (custom kernels, flash-attention builds, vLLM's JIT).
+# The CUDA each torch pin's Linux x86_64 wheel on PyPI is built for: its `cuda-toolkit==13.0.x`
+# requirement, read from PyPI's metadata of the cp312 manylinux wheels on 2026-12-02.
+TORCH_CUDA: dict[str, str] = {"2.11.0": "13.0", "2.13.0": "13.0", "2.14.0": "13.0"}
+# The torch each vLLM pin installs (its `torch==` requirement on PyPI): vllm 0.33.0 pins torch 2.14.0.
+VLLM_TORCH: dict[str, str] = {"0.33.0": "2.14.0"}
+CUDA_IMAGES: dict[str, str] = {"13.0": "nvidia/cuda:13.0.2-devel-ubuntu24.04"}
+DEFAULT_CUDA = "13.0"  # a project without torch (plain): the CUDA of the torch modalgen pins
+
+
+def stack_torch(stack: Stack) -> str | None:
+    """The torch version a stack's image installs: pinned itself, or pinned by its vLLM."""
+    for requirement in stack.packages:
+        name, _, version = requirement.partition("==")
+        if name == "torch":
+            return version
+        if name == "vllm":
+            return VLLM_TORCH[version]
+    return None
+
+
+def cuda_image(stack: Stack) -> str:
+    """The CUDA devel image for a stack: the CUDA its torch was built for."""
+    torch = stack_torch(stack)
+    return CUDA_IMAGES[TORCH_CUDA[torch] if torch else DEFAULT_CUDA]
+
 
 # The container Pythons each image builder version supports (modal 1.6.4's
 # `modal._image.SUPPORTED_PYTHON_SERIES`; debian_slim refuses free-threaded builds). The project pins

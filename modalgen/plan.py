@@ -45,6 +45,7 @@ class Function:
     # The image it runs on: the project's `image`, or `front_image` (no model, no torch: a front
     # that only sends work to a worker starts in seconds, not in the model image's time).
     image: str = "image"
+    input_batch: int | None = None  # inputs per call, where the model wants them in batches
     cpu: float | None = None
     memory: int | None = None
     timeout: int | None = None
@@ -168,8 +169,10 @@ def _kind_function(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
     warm = catalog.WARM in knobs
     snapshot = spec.snapshot and catalog.SNAPSHOT in knobs and role == "core"
     as_cls = role == "core" and kind.cls_when_core is not None
+    input_batch = catalog.STACK_BY_NAME[spec.stack].input_batch if kind.batch_obj else None
     return Function(
-        name=kind.cls_when_core if as_cls else kind.obj,
+        name=kind.cls_when_core if as_cls else (kind.batch_obj if input_batch else kind.obj),
+        input_batch=input_batch,
         key=kind.name,
         kind=kind.name,
         module=kind.module,
@@ -559,7 +562,7 @@ def _image(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
         env.setdefault("HF_XET_HIGH_PERFORMANCE", "1")
     return {
         "base": spec.base,
-        "cuda_image": catalog.CUDA_IMAGE if spec.base == "cuda" else None,
+        "cuda_image": catalog.cuda_image(stack) if spec.base == "cuda" else None,
         "apt": list(spec.apt),
         # With --uv-sync the runtime packages are the project's own dependencies (pyproject.toml):
         # the image installs them from uv.lock, and no pip layer installs anything twice.
@@ -685,7 +688,9 @@ def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     ]  # fmt: skip
     readmes = [catalog.KIND_BY_NAME[k].readme for k in spec.workloads if catalog.KIND_BY_NAME[k].readme]
     sections = [{"title": title, "text": text} for title, text in readmes]
-    return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections}
+    # Endpoints behind Modal proxy auth: their smoke tests (and CI) need a proxy auth token.
+    proxy_auth = any(not (fn.web or fn.server)["public"] for fn in fns if fn.web or fn.server)
+    return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections, "proxy_auth": proxy_auth}
 
 
 def _sizing_data(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
@@ -753,6 +758,7 @@ def make_plan(spec: Spec) -> Plan:
             "licence": stack.licence,
             "sizing": stack.sizing,
             "own_server": stack.own_server,
+            "input_batch": stack.input_batch,
             "test_packages": list(stack.test_packages),
             "model": stack.model,
         },  # fmt: skip

@@ -26,7 +26,7 @@ import yaml
 from modalgen import catalog
 
 JINJA_RESIDUE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
-GITHUB_EXPRESSION = re.compile(r"\$\{\{ [a-z_.A-Z]+ \}\}")
+GITHUB_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
 
 
 def read_answers(project: Path) -> dict:
