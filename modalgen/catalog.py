@@ -158,8 +158,10 @@ KINDS: tuple[Kind, ...] = (
          "server", frozenset({WARM, MAX_CONTAINERS, SERVER, PUBLIC, RESOURCES}), "core", serves_http=True,
          packages=("fastapi",), dev_packages=("fastapi[standard]>=0.110", "httpx>=0.27"),
          readme=("The Server",
-                 "`Server` runs `uvicorn` in every container, started in `@modal.enter`; Modal routes "
-                 "requests to its port once it listens. A Server with no live container answers 503 while "
+                 "`Server` runs `uvicorn` in every container, started in `@modal.enter`, which returns once "
+                 "the app answers `/health`: uvicorn builds the app, and loads the model, before it listens, "
+                 "so Modal routes requests only to a container that is ready, and a server that exits while "
+                 "starting fails its container at once. A Server with no live container answers 503 while "
                  "one starts: retry until it answers (the smoke test does).")),
 )  # fmt: skip
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
@@ -276,6 +278,10 @@ class Stack:
     # Inputs its model takes in one pass, where one at a time wastes the GPU (an encoder): the map
     # workload sends batches of this many, and a batch job runs its list as one.
     input_batch: int | None = None
+    # What `make test-model` runs, as its help and the README say it.
+    test_model: str = "The real code path on your CPU, with a tiny model built offline"
+    # The README's word on its Server, where the stack runs its own server process.
+    server_readme: str | None = None
     gpu_use: str = ANY_GPUS  # ANY_GPUS, ONE_GPU or SPLIT_GPUS: what a GPU count above 1 does
     model_kinds: tuple[str, ...] | None = None  # the kinds of model it runs (None: any weights)
 
@@ -306,6 +312,18 @@ STACKS: tuple[Stack, ...] = (
           # Modal's vLLM example: scaledown_window=15 * MINUTES; a target concurrency per replica
           # (100 there on an H200 with a 26B MoE; 32 suits the small GPUs a default model runs on).
           target_concurrency=32, scaledown_window=15 * 60, exit_grace_period=30,
+          test_model="vLLM needs a GPU: the `vllm serve` command line, the readiness wait and the client, "
+                     "against a local OpenAI-compatible stand-in server (tests/fake_engine.py), not vLLM",
+          server_readme=(
+              "`Server` runs `vllm serve` (vLLM's OpenAI-compatible server, not uvicorn) in every container, "
+              "started in `@modal.enter`, which returns once vLLM answers `/health` with the weights "
+              "loaded; if `vllm serve` exits while starting, the container fails at once instead of "
+              "waiting out `startup_timeout` ({startup} min for this model). One replica holds "
+              "{concurrency} requests before Modal adds another (`target_concurrency`: measure yours with "
+              "`make bench`); an idle replica stays {scaledown} min (`scaledown_window`, longer than a "
+              "cold start, as in Modal's vLLM example); a replica that goes gives in-flight requests "
+              "{grace} s (`exit_grace_period`). {boot} A Server with no live container answers 503 while "
+              "one starts: retry until it answers (the smoke test does)."),
           volumes=(("vllm-cache", "/root/.cache/vllm"),),
           env=(("VLLM_CACHE_ROOT", "/root/.cache/vllm"),), example="Say hello in five words.",
           gpu_use=SPLIT_GPUS, model_kinds=(CAUSAL_LM,)),

@@ -601,8 +601,7 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
     if stack.test_packages:
-        targets.append(("test-model",
-                        f"The {stack.name} stack's real code on this CPU, a tiny model built offline",
+        targets.append(("test-model", stack.test_model,
                         ["$(MODEL_RUN) pytest -m model -v"]))  # fmt: skip
     targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
@@ -657,6 +656,28 @@ def _make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
     return ({"name": "MODEL_RUN", "value": f"uv run {index}{withs}", "comment": comment},)
 
 
+def _own_server_readme(text: str, server: Function) -> str:
+    """The stack's README text on its Server, with this Server's settings."""
+    settings = server.server or {}
+    if settings["fast_boot"]:
+        boot = (
+            "It scales from zero, so it skips CUDA graph capture (`--enforce-eager`, `FAST_BOOT` in "
+            "core.py) to boot faster; with warm replicas (`--min-containers`) it would capture them."
+        )
+    else:
+        boot = (
+            "Its replicas stay warm, so it captures CUDA graphs (`FAST_BOOT = False` in core.py) for "
+            "faster tokens at a slower boot."
+        )
+    return text.format(
+        startup=settings["startup_timeout"] // 60,
+        concurrency=settings["target_concurrency"],
+        scaledown=(server.scaledown_window or 0) // 60,
+        grace=settings["exit_grace_period"] or 0,
+        boot=boot,
+    )
+
+
 def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     pkg = spec.package
     files = [
@@ -688,6 +709,11 @@ def _readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     ]  # fmt: skip
     readmes = [catalog.KIND_BY_NAME[k].readme for k in spec.workloads if catalog.KIND_BY_NAME[k].readme]
     sections = [{"title": title, "text": text} for title, text in readmes]
+    server = next((fn for fn in fns if fn.server), None)
+    own = catalog.STACK_BY_NAME[spec.stack].server_readme
+    if server and own:  # the stack runs its own server process: its own word on it
+        sections = [s for s in sections if s["title"] != "The Server"]
+        sections.append({"title": "The Server", "text": _own_server_readme(own, server)})
     # Endpoints behind Modal proxy auth: their smoke tests (and CI) need a proxy auth token.
     proxy_auth = any(not (fn.web or fn.server)["public"] for fn in fns if fn.web or fn.server)
     return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections, "proxy_auth": proxy_auth}
@@ -759,6 +785,7 @@ def make_plan(spec: Spec) -> Plan:
             "sizing": stack.sizing,
             "own_server": stack.own_server,
             "input_batch": stack.input_batch,
+            "test_model": stack.test_model,
             "test_packages": list(stack.test_packages),
             "model": stack.model,
         },  # fmt: skip
