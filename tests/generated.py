@@ -188,11 +188,13 @@ def check_function(fn: dict, obj, kwargs: dict, plan: dict) -> None:
         assert info.schedule == f"Period({schedule['unit']}={schedule['amount']})", (name, info.schedule)
     else:
         assert info.schedule == f"Cron('{schedule['cron']}', {schedule['timezone']})", (name, info.schedule)
+    # A function reports its web settings; a class, for the method that serves the endpoint.
+    web_info = info.web_info or (info.method_details or {}).get(fn["method"])
     if fn["web"]:
-        assert info.web_info is not None and info.web_info.unauthenticated is fn["web"]["public"], name
-        assert info.web_info.method == ("POST" if fn["web"]["style"] == "fastapi" else None), name
+        assert web_info is not None and web_info.unauthenticated is fn["web"]["public"], name
+        assert web_info.method == ("POST" if fn["web"]["style"] == "fastapi" else None), name
     else:
-        assert info.web_info is None, name
+        assert web_info is None, name
     if fn["batching"]:
         got = (info.batching_info.max_batch_size, info.batching_info.wait_ms)
         assert got == (fn["batching"]["size"], fn["batching"]["wait_ms"]), (name, got)

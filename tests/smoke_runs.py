@@ -44,9 +44,16 @@ def fake_gpus(plan: dict) -> dict[str, list[str]]:
 
 
 def run_smoke(
-    project: Path, fake: dict[str, list[str]], tmp: Path, *extra: str
+    project: Path,
+    fake: dict[str, list[str]],
+    tmp: Path,
+    *extra: str,
+    changes: dict[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess:
-    """`pytest -m smoke` in the project, with Modal's calls served here and a fake nvidia-smi."""
+    """`pytest -m smoke` in the project, with Modal's calls served here and a fake nvidia-smi.
+
+    `changes` applies to the run's environment last (None: unset), e.g. to take the proxy auth token away.
+    """
     bin_dir = tmp / "fake-bin"
     bin_dir.mkdir(exist_ok=True)
     # nvidia-smi in a folder of its own: the stand-in takes it off PATH where a container has no GPU.
@@ -74,6 +81,8 @@ def run_smoke(
         MODAL_KEY="wk-standin",
         MODAL_SECRET="ws-standin",
     )
+    for key, value in (changes or {}).items():
+        env.pop(key, None) if value is None else env.__setitem__(key, value)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "modal_standin", "-p", "no:cacheprovider",
          "-q", "-rs", *extra],
