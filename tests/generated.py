@@ -143,11 +143,19 @@ def _gpus(specs: list[str]) -> list[tuple[str, int]]:
     return [(s.partition(":")[0], int(s.partition(":")[2] or 1)) for s in specs]
 
 
-def _image_call_args(common_source: str, method: str) -> list:
-    """The literal arguments of `.method(...)` in the image chain of common.py."""
-    for node in ast.walk(ast.parse(common_source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method:
-            return [ast.literal_eval(arg) for arg in node.args]
+def _image_call_args(common_source: str, method: str, image: str = "image") -> list:
+    """The literal arguments of `.method(...)` in the chain that defines `image` in common.py."""
+    for node in ast.parse(common_source).body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [
+            image
+        ]:
+            for call in ast.walk(node.value):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == method
+                ):
+                    return [ast.literal_eval(arg) for arg in call.args]
     return []
 
 
@@ -215,15 +223,23 @@ def check_settings(project: Path) -> int:
     finally:
         sys.path.remove(str(project))
     assert set(objects) == {fn["name"] for fn in plan["functions"]}, (sorted(objects), plan["functions"])
+    common = sys.modules[f"{package}.common"]
     for fn in plan["functions"]:
         obj = objects[fn["name"]]
         check_function(fn, obj, calls[id(obj)], plan)
+        assert calls[id(obj)]["image"] is getattr(common, fn["image"]), (fn["name"], fn["image"])
 
     source = (project / package / "common.py").read_text()
     image = plan["image"]
     assert (_image_call_args(source, "env") or [{}])[0] == image["env"]
     assert _image_call_args(source, "uv_pip_install") == image["packages"]
     assert _image_call_args(source, "apt_install") == image["apt"]
+    front = image["front"]
+    assert ("front_image = (" in source) is bool(front)
+    if front:  # the fronts' own image: their web framework, nothing of the model's
+        assert _image_call_args(source, "uv_pip_install", "front_image") == front["packages"]
+        for fn in plan["functions"]:
+            assert (fn["image"] == "front_image") is (fn["name"] in front["for"]), fn["name"]
     assert (".uv_sync(" in source) is image["uv_sync"]
     assert ("from_registry(" in source) is (image["base"] == "cuda")
     return len(plan["functions"])

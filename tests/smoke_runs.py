@@ -49,10 +49,12 @@ def run_smoke(
     tmp: Path,
     *extra: str,
     changes: dict[str, str | None] | None = None,
+    python: str = sys.executable,
 ) -> subprocess.CompletedProcess:
     """`pytest -m smoke` in the project, with Modal's calls served here and a fake nvidia-smi.
 
-    `changes` applies to the run's environment last (None: unset), e.g. to take the proxy auth token away.
+    `changes` applies to the run's environment last (None: unset), e.g. to take the proxy auth token away;
+    `python` is the environment the project's tests run in (one with the stacks' packages, say).
     """
     bin_dir = tmp / "fake-bin"
     bin_dir.mkdir(exist_ok=True)
@@ -64,7 +66,7 @@ def run_smoke(
     smi.chmod(0o755)
     # `vllm serve` on a machine without vLLM or a GPU: the project's OpenAI-compatible stand-in.
     vllm = bin_dir / "vllm"
-    vllm.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{project / "tests" / "fake_engine.py"}" "$@"\n')
+    vllm.write_text(f'#!/bin/sh\nexec "{python}" "{project / "tests" / "fake_engine.py"}" "$@"\n')
     vllm.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env.update(
@@ -84,7 +86,7 @@ def run_smoke(
     for key, value in (changes or {}).items():
         env.pop(key, None) if value is None else env.__setitem__(key, value)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "modal_standin", "-p", "no:cacheprovider",
+        [python, "-m", "pytest", "-m", "smoke", "-p", "modal_standin", "-p", "no:cacheprovider",
          "-q", "-rs", *extra],
         cwd=project, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -89,7 +89,8 @@ def test_bench_report_by_hand(runs):
     assert report["ok"] == report["requests"] == 8
     assert report["cost"]["prices"] == "catalogue"
     assert "fake engine" in report["target"]  # a local run says what it measured
-    assert report["cost"]["containers"]["api"]["how"].startswith("planned")
+    # The endpoint holds the model: a class (`Web`) that loads it in @modal.enter.
+    assert report["cost"]["containers"]["Web"]["how"].startswith("planned")
 
 
 def test_projects_without_an_endpoint_have_no_bench(tmp_path):

@@ -242,7 +242,8 @@ def test_gpu_for_lands_where_asked(tmp_path):
     assert result.returncode == 0, result.stderr
     plan = yaml.safe_load((tmp_path / "placed/.modalgen-answers.yml").read_text())["plan"]
     gpus = {fn["name"]: fn["gpu"] for fn in plan["functions"]}
-    assert gpus == {"run_core": ["L4"], "batch_job": ["L4"], "scheduled_job": ["A100-80GB:4"], "api": []}
+    # web runs the core itself (no worker beside it): a class that loads the model in @modal.enter.
+    assert gpus == {"run_core": ["L4"], "batch_job": ["L4"], "scheduled_job": ["A100-80GB:4"], "Web": []}
     assert check_settings(tmp_path / "placed") == 4
 
 

@@ -79,13 +79,15 @@ def test_ci_runs_smoke_before_deploy_and_smoke_alone_by_hand(tmp_path):
     assert "make smoke" in steps
 
 
-def test_spawn_runs_detached_and_results_are_fetched_by_id(tmp_path):
+def test_jobs_go_to_the_deployed_app_and_results_are_fetched_by_id(tmp_path):
+    """`modal run --detach` keeps only the last function its entrypoint triggered: jobs that must
+    outlive the terminal are submitted to the deployed app (Modal's job-queue guide)."""
     project = _project(tmp_path, "jobs", workload=["spawn"])
     makefile = (project / "Makefile").read_text()
-    assert "modal run $(ENV_FLAG) --detach -m $(PACKAGE).app::app.run_spawn" in makefile
-    assert "fetch_job --call-id $(ID)" in makefile
+    assert "modal run $(ENV_FLAG) -m $(PACKAGE).app::app.run_spawn" in makefile and "--detach" not in makefile
+    assert "python -m $(PACKAGE).jobs submit" in makefile and "python -m $(PACKAGE).jobs fetch $(ID)" in makefile
     readme = (project / "README.md").read_text()
-    assert "make fetch ID=fc-..." in readme and "--detach" in readme
+    assert "make submit" in readme and "make fetch ID=fc-..." in readme and "job-queue" in readme
 
 
 def test_logs_stream_and_recent_logs_exit(tmp_path):

@@ -109,6 +109,43 @@ def test_make_test_model_runs_the_real_code_path(model_runs, stack):
     assert " passed" in out and "skipped" not in out and " error" not in out, out[-2000:]
 
 
+# The stacks whose real code runs on a CPU (vLLM's is a stand-in server there anyway).
+TORCH_STACKS = [s.name for s in catalog.STACKS if catalog.stack_torch(s) and not s.own_server]
+
+
+@pytest.fixture(scope="module")
+def lifecycle_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Each torch stack's smoke tests with its real code on the tiny model, through the stand-in's
+    container lifecycle: a web class with a memory snapshot (the snap=True load without a GPU,
+    then the move after the restore) and a batch function."""
+    python = model_python()
+    if python is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the stacks' real code: .ci/run sets MODALGEN_MODEL_PYTHON")
+        pytest.skip("no environment with the stacks' packages: run .ci/run, or set MODALGEN_MODEL_PYTHON")
+    root = tmp_path_factory.mktemp("lifecycle")
+
+    def run(stack):
+        raw = {"name": f"snap-{stack}", "stack": stack, "gpu": ["L4"], "workload": ["web", "batch"],
+               "snapshot": True}  # fmt: skip
+        project = render(parse_spec(raw), root / raw["name"])
+        return run_smoke(project, fake_gpus(read_plan(project)), tmp_path_factory.mktemp("run"),
+                         "-p", "tiny_model", python=python)  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(TORCH_STACKS, pool.map(run, TORCH_STACKS), strict=True))
+
+
+@pytest.mark.parametrize("stack", TORCH_STACKS)
+def test_the_real_code_keeps_modals_lifecycle_with_a_memory_snapshot(lifecycle_runs, stack):
+    """Loading before the snapshot asks CUDA nothing (the stand-in fails any torch.cuda query
+    there), and the restored container still reports its GPUs."""
+    result = lifecycle_runs[stack]
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert " passed" in out and "skipped" not in out, out[-2000:]
+
+
 # -- sized before rendered
 
 

@@ -103,12 +103,48 @@ def _settings(name: str) -> dict:
 # --- what a container sees ------------------------------------------------------------------------
 
 
-def _clear_device_caches() -> None:
-    """A new container is a new process: nothing it cached before is there."""
-    for module in list(sys.modules.values()):
+# Each container is a process of its own: what one caches (the generated core's `device_report`,
+# a functools.cache) is its own, kept across its snapshot and restore and its later calls, and
+# never seen by another container or by the offline tests run in this process.
+LOCAL = "(not in a container)"
+_running: list[str] = [LOCAL]  # the container whose code runs now
+_memos: dict[str, dict] = {}  # each container's cache: (module, function) -> value
+
+
+def _per_container(module_name: str, cached):
+    """`cached` (a functools.cache of no arguments) with one cache per container."""
+    compute = cached.__wrapped__
+
+    def lookup():
+        memo = _memos.setdefault(_running[-1], {})
+        if (module_name, compute.__name__) not in memo:
+            memo[module_name, compute.__name__] = compute()
+        return memo[module_name, compute.__name__]
+
+    lookup.cache_clear = lambda: _memos.get(_running[-1], {}).pop((module_name, compute.__name__), None)
+    lookup.cache_info = cached.cache_info
+    lookup.__wrapped__ = compute
+    lookup.per_container = True
+    return lookup
+
+
+def _isolate_device_caches() -> None:
+    for name, module in list(sys.modules.items()):
         report = vars(module).get("device_report")  # not getattr: some modules answer any name
-        if callable(getattr(report, "cache_clear", None)):
-            report.cache_clear()
+        if callable(getattr(report, "cache_clear", None)) and not getattr(report, "per_container", False):
+            module.device_report = _per_container(name, report)
+
+
+@contextmanager
+def _in_container(name: str):
+    """Code of container `name` runs: its own caches, and nvidia-smi shows its GPUs."""
+    _isolate_device_caches()
+    _running.append(name)
+    try:
+        with gpus_of(name):
+            yield
+    finally:
+        _running.pop()
 
 
 @contextmanager
@@ -172,13 +208,13 @@ def _no_cuda(name: str):
 @contextmanager
 def _snapshot_phase(name: str, gpu_snapshot: bool):
     """The snap=True hooks' world: no GPU for a CPU memory snapshot, the GPUs for a GPU snapshot."""
-    if gpu_snapshot:
-        with gpus_of(name):
+    with _in_container(name):
+        if gpu_snapshot:
             yield
-        return
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != GPU_BIN)
-    with _env(PATH=path, CUDA_VISIBLE_DEVICES="", **{NVIDIA_SMI_OUTPUT: ""}), _no_cuda(name):
-        yield
+            return
+        path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != GPU_BIN)
+        with _env(PATH=path, CUDA_VISIBLE_DEVICES="", **{NVIDIA_SMI_OUTPUT: ""}), _no_cuda(name):
+            yield
 
 
 # --- containers of classes and Servers -------------------------------------------------------------
@@ -193,7 +229,7 @@ def start_container(name: str, instance) -> None:
     settings = _settings(name)
     snapshot = bool(settings.get("enable_memory_snapshot"))
     gpu_snapshot = bool((settings.get("experimental_options") or {}).get("enable_gpu_snapshot"))
-    _clear_device_caches()  # a fresh process
+    _memos.pop(name, None)  # a fresh process
     pre = _hooks(instance, _PartialFunctionFlags.ENTER_PRE_SNAPSHOT)
     post = _hooks(instance, _PartialFunctionFlags.ENTER_POST_SNAPSHOT)
     if snapshot:
@@ -201,7 +237,7 @@ def start_container(name: str, instance) -> None:
             for hook in pre:
                 hook()
         pre = []  # restored: what they built is in memory, and they do not run again
-    with gpus_of(name):
+    with _in_container(name):
         for hook in [*pre, *post]:
             hook()
     for hook in _hooks(instance, _PartialFunctionFlags.EXIT):
@@ -233,9 +269,7 @@ def _name(fn) -> str:
 
 def _call(fn, *args, **kwargs):
     name = _name(fn)
-    if getattr(synchronizer._translate_in(fn), "_obj", None) is None:
-        _clear_device_caches()  # a plain function: a container of its own, which keeps nothing here
-    with gpus_of(name):
+    with _in_container(name):
         if fn.info().batching_info is not None:  # a caller sends one item; the method gets a batch
             return fn.local([args[0]])[0]
         return fn.local(*args, **kwargs)
@@ -362,22 +396,22 @@ def _web_url(fn) -> str:
 
         @web_app.post("/")
         def route(item: dict) -> dict:
-            with gpus_of(name):
+            with _in_container(name):
                 return fn.local(item)
 
         return _serve_in_thread(web_app, "asgi")
-    with gpus_of(name):
+    with _in_container(name):
         app = fn.local()
     if hasattr(app, "wsgi_app"):  # a Flask app
 
         def wsgi(environ, start_response):
-            with gpus_of(name):
+            with _in_container(name):
                 return list(app(environ, start_response))
 
         return _serve_in_thread(wsgi, "wsgi")
 
     async def asgi(scope, receive, send):
-        with gpus_of(name):
+        with _in_container(name):
             await app(scope, receive, send)
 
     return _serve_in_thread(asgi, "asgi")

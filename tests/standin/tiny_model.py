@@ -18,8 +18,12 @@ import pytest
 
 @pytest.fixture(scope="session")
 def _tiny_cache(tmp_path_factory):
+    """The tiny model in a cache laid out as the Volume; None where the core loads no weights (a
+    torch module built from its config)."""
     import test_model  # the project's tests/ folder is on sys.path, as for its conftest
 
+    if not hasattr(test_model, "lay_out_tiny_cache"):
+        return test_model, None
     cache = tmp_path_factory.mktemp("hf-hub-cache")
     test_model.lay_out_tiny_cache(cache, tmp_path_factory.mktemp("tiny-model"))
     return test_model, cache
@@ -32,10 +36,11 @@ def _real_engine(fake_engine, _tiny_cache, monkeypatch):
     core = test_model.core
     monkeypatch.delenv("CORE_ENGINE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    patches = {"MODEL_REPO": test_model.TINY_REPO, "MODEL_REVISION": test_model.TINY_REVISION,
-               "HF_HUB_CACHE": str(cache), **getattr(test_model, "TINY_PATCHES", {})}  # fmt: skip
-    for attr, value in patches.items():
-        monkeypatch.setattr(core, attr, value)
+    if cache is not None:
+        patches = {"MODEL_REPO": test_model.TINY_REPO, "MODEL_REVISION": test_model.TINY_REVISION,
+                   "HF_HUB_CACHE": str(cache), **getattr(test_model, "TINY_PATCHES", {})}  # fmt: skip
+        for attr, value in patches.items():
+            monkeypatch.setattr(core, attr, value)
     monkeypatch.setattr(core, "best_device", lambda: "cpu")
     core.model.cache_clear()
     yield
