@@ -587,9 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from modalgen.fields import SpecError
+        from modalgen.lock import Busy
         from modalgen.place import TargetError
 
-        if isinstance(exc, SpecError | TargetError):
+        if isinstance(exc, SpecError | TargetError | Busy):
             click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)
             return 2
         if debug:
