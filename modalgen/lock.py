@@ -37,13 +37,13 @@ def lock_path(folder: Path, *, in_git: bool) -> tuple[Path, bool]:
 
 
 @contextmanager
-def held(folder: Path, busy: str, *, in_git: bool = True, wait_s: float = WAIT_S) -> Iterator[None]:
+def held(folder: Path, busy: str, *, in_git: bool = True) -> Iterator[None]:
     """Hold `folder`'s lock inside the block; `busy` is the error line when it stays taken.
 
     `in_git=False` for a folder that is not a project (where `new` places one): the user's own
     repository there gets nothing, not even in `.git/`."""
     path, keep = lock_path(folder, in_git=in_git)
-    fd = _acquire(path, busy, wait_s)
+    fd = _acquire(path, busy, WAIT_S)
     try:
         yield
     finally:

@@ -16,9 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from modalgen import catalog
 from modalgen.cli import main
-from modalgen.place import list_files
+from modalgen.place import init_git, list_files
+from modalgen.render import render
+from modalgen.spec import parse_spec
 
 BARRIER = """
 import importlib, os, time
@@ -149,3 +153,76 @@ def test_new_twice_released_together_exactly_one_wins(tmp_path, capsys, into):
             assert not (out / "same/.git").exists()
         else:
             _one_wins(out, outcomes, expected)
+
+
+def _project(root: Path, *, git: bool) -> Path:
+    project = render(parse_spec({"name": "grow", "workload": ["batch"]}), root / "grow")
+    if git:
+        init_git(project)
+    return project
+
+
+def _answers(project: Path) -> dict:
+    return yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())
+
+
+# Each change, and how to see it landed: an answer and a file it made (None: it makes none).
+CHANGES = {
+    "add cron": (["add", "cron"], lambda a: "cron" in a["workload"], "grow/cron.py"),
+    "add web": (["add", "web"], lambda a: "web" in a["workload"], "grow/web.py"),
+    "set timeout": (["set", "--timeout", "1200"], lambda a: a["timeout"] == 1200, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("pair", "git"),
+    [(("add cron", "add web"), False), (("add cron", "set timeout"), True)],
+    ids=["add+add-no-git", "add+set-git"],
+)
+def test_two_changes_at_once_lose_nothing(tmp_path, pair, git):
+    """Both read the answers at the same instant: each lands after the other, or one exits 2 having
+    written nothing. Before, both said done and the answers file lost the first one's change."""
+    project = _project(tmp_path, git=git)
+    go = tmp_path / "go"
+    held = {
+        change: Held([*CHANGES[change][0], "--project", str(project)], tmp_path,
+                     "modalgen.answers_io.load_answers", change.replace(" ", "-"), tmp_path, go)
+        for change in pair
+    }  # fmt: skip
+    for process in held.values():
+        process.wait_ready()  # both about to read the answers file
+    go.touch()
+    outcomes = {change: process.finish() for change, process in held.items()}
+    answers = _answers(project)
+    for change, (code, err) in outcomes.items():
+        _, landed, made = CHANGES[change]
+        assert code in (0, 2), outcomes
+        if code == 0:
+            assert landed(answers), (change, answers)
+            assert made is None or (project / made).is_file()
+        else:
+            assert err.count("\n") == 1 and "another modalgen" in err, err
+            assert not landed(answers) and (made is None or not (project / made).exists())
+    assert 0 in [code for code, _ in outcomes.values()], outcomes
+    assert not (project / ".modalgen.lock").exists()
+    assert (project / ".git/modalgen.lock").is_file() == git  # kept inside .git, git never sees it
+    if git:
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True)
+        assert ".lock" not in status.stdout
+
+
+def test_a_change_waits_for_the_one_holding_the_project_or_exits_2(tmp_path, monkeypatch, capsys):
+    """The lock is held (here by the test): `add` waits its few seconds, then exits 2, one line."""
+    from modalgen import lock
+
+    project = _project(tmp_path, git=False)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    monkeypatch.setattr(lock, "WAIT_S", 0.3)
+    with lock.held(project, "held by the test"):
+        assert main(["add", "cron", "--project", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(project) in err and "another modalgen" in err, err
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+    assert (
+        main(["add", "cron", "--dry-run", "--project", str(project)]) == 0
+    )  # a dry run writes nothing: no lock
