@@ -25,7 +25,7 @@ from pathlib import Path
 
 from modalgen.atomic import signals_held
 from modalgen.catalog import ANSWERS_FILE
-from modalgen.place import list_files
+from modalgen.place import file_mode, list_files
 
 MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
 
@@ -132,8 +132,9 @@ def _stage(path: Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".modalgen-tmp-", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    if path.exists():
-        os.chmod(tmp, path.stat().st_mode & 0o777)
+    # mkstemp made it 0600: a replaced file keeps its mode (a script stays executable), a new one
+    # gets what the umask gives, as `new` does.
+    os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else file_mode())
     return Path(tmp)
 
 

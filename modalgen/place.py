@@ -39,6 +39,22 @@ def check_target(target: Path, *, force: bool) -> None:
         )
 
 
+def file_mode(*, executable: bool = False) -> int:
+    """The mode of a file modalgen creates: what the user's umask gives any new file (as `touch`
+    or an editor would), plus the execute bits for an executable one. The template's own modes,
+    which copier copies as they are, never override the umask."""
+    umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    return (0o777 if executable else 0o666) & ~umask
+
+
+def follow_umask(tree: Path) -> None:
+    """Give every file of a rendered tree the mode `file_mode` says (copier sets the template's)."""
+    for path in tree.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(file_mode(executable=bool(path.stat().st_mode & 0o100)))
+
+
 def list_files(root: Path) -> list[str]:
     """The files under `root`, relative to it, outside any `.git` folder of the tree itself."""
     relative = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
@@ -72,6 +88,7 @@ def stage_and_place(
     try:
         tree = staging / target.name
         build(tree)
+        follow_umask(tree)
         files = list_files(tree)
         existing = target.exists()
         if git and not existing:

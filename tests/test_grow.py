@@ -7,6 +7,7 @@ those edits survive and everything else still matches.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -338,3 +339,22 @@ def test_update_refuses_a_version_it_does_not_ship(tmp_path, capsys):
     (project / catalog.ANSWERS_FILE).write_text(answers)
     assert main(["update", "--project", str(project)]) == 2
     assert "0.0.1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_files_add_and_set_create_follow_the_umask_and_replaced_ones_keep_their_mode(tmp_path, umask):
+    """As `new` writes them; they used to be 0600 (the staging file's mode), whatever the umask."""
+    previous = os.umask(umask)
+    try:
+        assert main(["new", "modes", "--workload", "batch", "--no-git", "--output-dir", str(tmp_path)]) == 0
+        project = tmp_path / "modes"
+        (project / "modes/app.py").chmod(0o750)  # the user's own mode on a file `add` replaces
+        assert add(project, "cron") == 0
+        assert main(["set", "--timeout", "1200", "--project", str(project)]) == 0
+    finally:
+        os.umask(previous)
+    mode = lambda rel: (project / rel).stat().st_mode & 0o777  # noqa: E731
+    assert mode("modes/core.py") == 0o666 & ~umask  # what `new` wrote
+    assert mode("modes/cron.py") == mode("tests/test_cron.py") == 0o666 & ~umask  # created by add
+    assert mode("modes/app.py") == 0o750  # replaced by add, then by set: its mode kept
+    assert mode(catalog.ANSWERS_FILE) == 0o666 & ~umask
