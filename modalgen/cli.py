@@ -356,20 +356,36 @@ def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
         click.echo(merge.unified_diff(plan, proj.root), nl=False)
         click.echo(f"modalgen {what} (dry run: nothing written):")
         click.echo(report.growth(plan))
+        _what_broke(plan)
         if plan.conflicts:
             sys.exit(1)
         return
     merge.apply(plan, proj.root)
     click.echo(f"modalgen {what}:")
     click.echo(report.growth(plan))
-    if plan.conflicts:
+    marked = [rel for rel in plan.conflicts if rel not in plan.broken]
+    if marked:
         click.echo(
-            f"Conflicts in {len(plan.conflicts)} file(s): resolve the lines between "
+            f"Conflicts in {len(marked)} file(s): resolve the lines between "
             f"'{merge.MARKERS[0]}' and '{merge.MARKERS[2]}', then run `make test`.",
             err=True,
         )
+    _what_broke(plan)
+    if plan.conflicts:
         sys.exit(1)
     click.echo("Next: review the change (git diff), then `make test`.")
+
+
+def _what_broke(plan) -> None:
+    """Files that merged cleanly but no longer run: each with the name and line that broke."""
+    if not plan.broken:
+        return
+    click.echo(
+        f"The merge broke {len(plan.broken)} Python file(s); fix them, then run `make test`:", err=True
+    )
+    for rel, problems in plan.broken.items():
+        for problem in problems:
+            click.echo(f"  {rel}: {problem}", err=True)
 
 
 @cli.command()
