@@ -244,28 +244,28 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
     _exit_cleanly_on_sigterm()
     if kind not in grow.ADDABLE:
         raise UserError(f'KIND: "{kind}" is not allowed; one of {", ".join(grow.ADDABLE)}')
-    proj = grow.open_project(Path(project))
-    old_spec = proj.spec
     given = _raw_from_flags(flags)
-    raw = grow.with_addition(proj.answers, kind, value, given)
     interactive = _is_interactive() and not defaults
-    if interactive:
-        from modalgen import wizard
+    with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
+        old_spec = proj.spec
+        raw = grow.with_addition(proj.answers, kind, value, given)
+        if interactive:
+            from modalgen import wizard
 
-        raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
-    new_spec = parse_spec(raw)
-    grow.check_no_changes(old_spec, new_spec, given)
-    if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:
-        click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
-        return
-    if interactive and not dry_run:
-        from modalgen import wizard
-        from modalgen.plan import make_plan
+            raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
+        new_spec = parse_spec(raw)
+        grow.check_no_changes(old_spec, new_spec, given)
+        if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:
+            click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
+            return
+        if interactive and not dry_run:
+            from modalgen import wizard
+            from modalgen.plan import make_plan
 
-        if not wizard.confirm_growth(report_summary(new_spec, make_plan(new_spec)), f"Add {kind}?"):
-            click.echo("Nothing written.")
-            sys.exit(1)
-    _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
+            if not wizard.confirm_growth(report_summary(new_spec, make_plan(new_spec)), f"Add {kind}?"):
+                click.echo("Nothing written.")
+                sys.exit(1)
+        _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
 
 
 EXAMPLES_SET = """
@@ -299,14 +299,14 @@ def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
     given = _raw_from_flags(flags)
     if not given:
         raise UserError("set: no option given; name what to change, e.g. `modalgen set --timeout 1200`")
-    proj = grow.open_project(Path(project))
-    old_spec = proj.spec
-    new_spec = parse_spec({**proj.answers, **given})
-    if new_spec == old_spec and proj.version == __version__:
-        click.echo(f"{proj.root} already has these answers: nothing to change.")
-        return
-    what = " ".join(f"--{key.replace('_', '-')}" for key in given)
-    _grow(proj, new_spec, f"set {what}", dry_run)
+    with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
+        old_spec = proj.spec
+        new_spec = parse_spec({**proj.answers, **given})
+        if new_spec == old_spec and proj.version == __version__:
+            click.echo(f"{proj.root} already has these answers: nothing to change.")
+            return
+        what = " ".join(f"--{key.replace('_', '-')}" for key in given)
+        _grow(proj, new_spec, f"set {what}", dry_run)
 
 
 @cli.command()
@@ -329,11 +329,11 @@ def update(project: str, dry_run: bool) -> None:
     from modalgen import grow
 
     _exit_cleanly_on_sigterm()
-    proj = grow.open_project(Path(project))
-    if proj.version == __version__:
-        click.echo(f"{proj.root} is at modalgen {__version__} already: nothing to update.")
-        return
-    _grow(proj, proj.spec, f"update {proj.version} -> {__version__}", dry_run)
+    with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
+        if proj.version == __version__:
+            click.echo(f"{proj.root} is at modalgen {__version__} already: nothing to update.")
+            return
+        _grow(proj, proj.spec, f"update {proj.version} -> {__version__}", dry_run)
 
 
 def report_summary(spec, plan) -> str:
@@ -356,20 +356,36 @@ def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
         click.echo(merge.unified_diff(plan, proj.root), nl=False)
         click.echo(f"modalgen {what} (dry run: nothing written):")
         click.echo(report.growth(plan))
+        _what_broke(plan)
         if plan.conflicts:
             sys.exit(1)
         return
     merge.apply(plan, proj.root)
     click.echo(f"modalgen {what}:")
     click.echo(report.growth(plan))
-    if plan.conflicts:
+    marked = [rel for rel in plan.conflicts if rel not in plan.broken]
+    if marked:
         click.echo(
-            f"Conflicts in {len(plan.conflicts)} file(s): resolve the lines between "
+            f"Conflicts in {len(marked)} file(s): resolve the lines between "
             f"'{merge.MARKERS[0]}' and '{merge.MARKERS[2]}', then run `make test`.",
             err=True,
         )
+    _what_broke(plan)
+    if plan.conflicts:
         sys.exit(1)
     click.echo("Next: review the change (git diff), then `make test`.")
+
+
+def _what_broke(plan) -> None:
+    """Files that merged cleanly but no longer run: each with the name and line that broke."""
+    if not plan.broken:
+        return
+    click.echo(
+        f"The merge broke {len(plan.broken)} Python file(s); fix them, then run `make test`:", err=True
+    )
+    for rel, problems in plan.broken.items():
+        for problem in problems:
+            click.echo(f"  {rel}: {problem}", err=True)
 
 
 @cli.command()
@@ -587,9 +603,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from modalgen.fields import SpecError
+        from modalgen.lock import Busy
         from modalgen.place import TargetError
 
-        if isinstance(exc, SpecError | TargetError):
+        if isinstance(exc, SpecError | TargetError | Busy):
             click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)
             return 2
         if debug:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from modalgen import __version__, catalog
 from modalgen.answers_io import load_answers
 from modalgen.fields import SpecError, flag, shown
+from modalgen.lock import held
 from modalgen.merge import Plan, plan_merge, read_tree
 from modalgen.render import release_template, render, render_data
 from modalgen.spec import BOOKKEEPING, Spec, migrate, parse_spec
@@ -63,6 +66,23 @@ def open_project(root: Path) -> Project:
             "answers_file", version, f"a project made by modalgen {__version__} or earlier: upgrade modalgen"
         )
     return Project(root, recorded, version)
+
+
+@contextmanager
+def opened_for_change(root: Path, *, dry_run: bool) -> Iterator[Project]:
+    """The project, read under its lock for as long as the block changes it.
+
+    A second `add`, `set` or `update` in the same project waits for the first (a few seconds), or
+    exits 2 having written nothing. The answers are read again once the lock is taken, so each
+    change starts from what the one before it wrote. A dry run writes nothing and takes no lock.
+    """
+    project = open_project(root)  # a folder that is no project is refused before anything is written
+    if dry_run:
+        yield project
+        return
+    busy = f"--project: {str(root)!r} has another modalgen working in it; nothing was changed, run this again"
+    with held(root, busy):
+        yield open_project(root)
 
 
 def _version_key(version: str):

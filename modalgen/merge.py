@@ -11,6 +11,10 @@ the user's edits). Per file:
 - the user edited it: a 3-way merge (merge3); overlapping changes get inline conflict markers.
 - gone from theirs: deleted if untouched, kept (and reported) if the user edited it.
 
+A Python file that merges without a marker but no longer defines a name the user's version did
+(the new render dropped an import the user's lines use) is a conflict too: listed in `broken`
+with the name and line, written as merged, exit 1.
+
 Everything is computed in memory first; `apply` then stages every file beside its target and
 renames them all in one step, the answers file last, so an interruption never leaves half a change.
 """
@@ -25,7 +29,8 @@ from pathlib import Path
 
 from modalgen.atomic import signals_held
 from modalgen.catalog import ANSWERS_FILE
-from modalgen.place import list_files
+from modalgen.names import broken_by_merge
+from modalgen.place import file_mode, list_files
 
 MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
 
@@ -40,6 +45,7 @@ class Plan:
     conflicts: list[str] = field(default_factory=list)
     deleted_by_user: list[str] = field(default_factory=list)  # the template changed them: not re-created
     kept_edited: list[str] = field(default_factory=list)  # the template dropped them; edited, so kept
+    broken: dict[str, list[str]] = field(default_factory=dict)  # conflicts without markers: what broke
 
 
 def read_tree(root: Path) -> dict[str, str]:
@@ -104,6 +110,11 @@ def _merge_into(plan: Plan, rel: str, old: str, ours: str, new: str) -> None:
     text, conflicted = merge_text(old, ours, new)
     if text != ours:
         plan.writes[rel] = text
+    if not conflicted and rel.endswith(".py"):
+        broken = broken_by_merge(ours, text)
+        if broken:
+            plan.broken[rel] = broken
+            conflicted = True
     (plan.conflicts if conflicted else plan.merged).append(rel)
 
 
@@ -132,8 +143,9 @@ def _stage(path: Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".modalgen-tmp-", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    if path.exists():
-        os.chmod(tmp, path.stat().st_mode & 0o777)
+    # mkstemp made it 0600: a replaced file keeps its mode (a script stays executable), a new one
+    # gets what the umask gives, as `new` does.
+    os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else file_mode())
     return Path(tmp)
 
 

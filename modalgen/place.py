@@ -3,6 +3,11 @@
 The project is rendered into a hidden staging folder beside the target (same filesystem), committed
 there when asked, and then moved with one `rename`. An error or a signal at any point before that
 leaves the target as it was and removes the staging folder.
+
+Two `new` into one folder at once: exactly one wins. Placing happens under the lock of the folder
+that holds the target (`modalgen.lock`), where the target is checked again; a target that was not
+there is claimed with `os.mkdir`, which only one process can do, before the rename moves the tree
+onto that empty claim. The other process exits 2 with nothing written.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from modalgen.atomic import signals_held
+from modalgen.lock import held
 
 STAGING_PREFIX = ".modalgen-staging-"
 
@@ -31,6 +37,22 @@ def check_target(target: Path, *, force: bool) -> None:
             f"target: {str(target)!r} is not empty; use --force to write into it "
             "(files the template does not have are kept)"
         )
+
+
+def file_mode(*, executable: bool = False) -> int:
+    """The mode of a file modalgen creates: what the user's umask gives any new file (as `touch`
+    or an editor would), plus the execute bits for an executable one. The template's own modes,
+    which copier copies as they are, never override the umask."""
+    umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    return (0o777 if executable else 0o666) & ~umask
+
+
+def follow_umask(tree: Path) -> None:
+    """Give every file of a rendered tree the mode `file_mode` says (copier sets the template's)."""
+    for path in tree.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(file_mode(executable=bool(path.stat().st_mode & 0o100)))
 
 
 def list_files(root: Path) -> list[str]:
@@ -66,15 +88,26 @@ def stage_and_place(
     try:
         tree = staging / target.name
         build(tree)
+        follow_umask(tree)
         files = list_files(tree)
         existing = target.exists()
         if git and not existing:
             init_git(tree)  # never in a folder the user had: their files are theirs to commit
-        with signals_held():  # the project lands whole: one rename, or one batch of them
+        busy = f"target: {str(target)!r} is being placed by another modalgen; nothing was written"
+        with (
+            held(target.parent, busy, in_git=False),
+            signals_held(),
+        ):  # the project lands whole, or not at all
             if existing:
+                _check_still_free(target, force=force)
                 _copy_over(tree, target, files)
             else:
-                os.rename(tree, target)
+                _claim(target)
+                try:
+                    os.rename(tree, target)  # onto the empty folder just claimed: atomic
+                except BaseException:
+                    target.rmdir()
+                    raise
             placed = True
         return files
     finally:
@@ -85,6 +118,26 @@ def stage_and_place(
                     folder.rmdir()
                 except OSError:
                     break
+
+
+def _taken(target: Path) -> TargetError:
+    return TargetError(
+        f"target: {str(target)!r} was taken by another process while modalgen rendered; nothing was written"
+    )
+
+
+def _claim(target: Path) -> None:
+    """Make the target folder, or fail if anything made it since the check: only one process can."""
+    try:
+        target.mkdir()
+    except FileExistsError:
+        raise _taken(target) from None
+
+
+def _check_still_free(target: Path, *, force: bool) -> None:
+    """An existing target, checked again under the lock: a `new` before this one may have filled it."""
+    if not target.is_dir() or (not force and any(target.iterdir())):
+        raise _taken(target)
 
 
 def overwritten(target: Path, files: list[str]) -> list[str]:

@@ -586,8 +586,8 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
         ("install", "Create .venv with modal and the dev tools", ["uv sync"]),
         (
             "test",
-            "Offline tests: no network, no Modal account",
-            ['uv run pytest -m "not smoke and not model"'],
+            "ruff (an undefined name fails here), then the offline tests: no network, no Modal account",
+            ["uv run ruff check .", 'uv run pytest -m "not smoke and not model"'],
         ),
         ("lint", "ruff, as CI runs it", ["uv run ruff check .", "uv run ruff format --check ."]),
         ("fmt", "Fix what ruff can", ["uv run ruff check --fix .", "uv run ruff format ."]),

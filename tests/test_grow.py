@@ -7,6 +7,7 @@ those edits survive and everything else still matches.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -338,3 +339,76 @@ def test_update_refuses_a_version_it_does_not_ship(tmp_path, capsys):
     (project / catalog.ANSWERS_FILE).write_text(answers)
     assert main(["update", "--project", str(project)]) == 2
     assert "0.0.1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_files_add_and_set_create_follow_the_umask_and_replaced_ones_keep_their_mode(tmp_path, umask):
+    """As `new` writes them; they used to be 0600 (the staging file's mode), whatever the umask."""
+    previous = os.umask(umask)
+    try:
+        assert main(["new", "modes", "--workload", "batch", "--no-git", "--output-dir", str(tmp_path)]) == 0
+        project = tmp_path / "modes"
+        (project / "modes/app.py").chmod(0o750)  # the user's own mode on a file `add` replaces
+        assert add(project, "cron") == 0
+        assert main(["set", "--timeout", "1200", "--project", str(project)]) == 0
+    finally:
+        os.umask(previous)
+    mode = lambda rel: (project / rel).stat().st_mode & 0o777  # noqa: E731
+    assert mode("modes/core.py") == 0o666 & ~umask  # what `new` wrote
+    assert mode("modes/cron.py") == mode("tests/test_cron.py") == 0o666 & ~umask  # created by add
+    assert mode("modes/app.py") == 0o750  # replaced by add, then by set: its mode kept
+    assert mode(catalog.ANSWERS_FILE) == 0o666 & ~umask
+
+
+# A user's own route in the generated web module, using names the module imports: `core` (the web
+# function does the work itself) and `GPU` (it runs on the GPU).
+ROUTE = """    @web_app.post("/shout")
+    def shout(text: Annotated[str, Body(embed=True)]) -> dict:
+        return {**core.process(text.upper()), "gpu": str(GPU)}
+
+"""
+
+
+def _with_route(name: str, root: Path) -> Path:
+    project = make(root, name, {"workload": ["web"]})
+    web = project / name / "web.py"
+    assert "from . import coldstart, core\n" in web.read_text() and "GPU" in web.read_text()
+    web.write_text(web.read_text().replace('    coldstart.mark("api"', ROUTE + '    coldstart.mark("api"', 1))
+    return project
+
+
+@pytest.mark.parametrize(
+    ("args", "dropped"),
+    [
+        (["add", "service"], ["core", "GPU"]),  # the web front now hands its work to the Service, on CPU
+        (["set", "--gpu-for", "web=cpu"], ["GPU"]),  # the web function leaves the GPU
+    ],
+    ids=["add-service", "set-gpu-for"],
+)
+def test_a_merge_that_drops_a_name_the_users_lines_use_is_a_conflict(tmp_path, capsys, args, dropped):
+    """It merged cleanly and exited 0; the user's route then failed with a 500 (NameError)."""
+    project = _with_route("routes", tmp_path)
+    web = project / "routes/web.py"
+    before = tree(project)
+    assert main([*args, "--dry-run", "--project", str(project)]) == 1
+    assert "conflict  routes/web.py" in capsys.readouterr().out and tree(project) == before
+    assert main([*args, "--project", str(project)]) == 1
+    captured = capsys.readouterr()
+    assert "conflict  routes/web.py" in captured.out
+    merged = web.read_text()
+    assert ROUTE in merged and MARKERS[0] not in merged  # written as merged: the user's lines kept
+    line = merged.splitlines().index('        return {**core.process(text.upper()), "gpu": str(GPU)}') + 1
+    for name in dropped:
+        assert f"routes/web.py: line {line}: undefined name {name!r}" in captured.err, captured.err
+    assert "The merge broke 1 Python file" in captured.err and "Conflicts in" not in captured.err
+    assert (project / catalog.ANSWERS_FILE).read_text() != before[catalog.ANSWERS_FILE]  # the change is in
+
+
+def test_names_the_users_version_already_lacked_are_not_the_merges(tmp_path, capsys):
+    """The user's own undefined name (and a route whose names the merge keeps) is no conflict."""
+    project = _with_route("own", tmp_path)
+    web = project / "own/web.py"
+    web.write_text(web.read_text().replace("str(GPU)", "str(GPU), **settings_of_mine"))
+    assert main(["set", "--timeout", "1200", "--project", str(project)]) == 0, capsys.readouterr().err
+    assert "merged    own/web.py" in capsys.readouterr().out
+    assert "settings_of_mine" in web.read_text() and "timeout=20 * MINUTES" in web.read_text()
