@@ -8,6 +8,8 @@ from modalgen import catalog
 from modalgen.spec import Spec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modalgen.merge import Plan as MergePlan
     from modalgen.plan import Function, Plan
 
@@ -121,6 +123,32 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
     width = max(len(k) for k, _ in rows)
     head = "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
     return head + "\n\n" + plan_table(plan)
+
+
+def smoke_checks(plan: Plan) -> str:
+    """What `make smoke` checks besides each answer, worded for the plan's shape: one GPU, fallbacks,
+    CPU only, or functions on a GPU beside functions on CPU."""
+    on_gpu = [fn for fn in plan.functions if fn.gpu]
+    if not on_gpu:
+        return "each function's answer, and that it ran without a GPU"
+    notes = ["any of its fallbacks"] if any(len(fn.gpu) > 1 for fn in on_gpu) else []
+    if len(on_gpu) < len(plan.functions):
+        notes.append("no GPU for those planned on CPU")
+    return "each function's answer and its GPU type and count" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def next_steps(target: Path, plan: Plan, *, token: bool) -> str:
+    """What to run after `modalgen new`, in order."""
+    steps = [f"cd {target}"]
+    if not token:
+        steps.append("uv run modal setup      # no Modal token found yet")
+    steps += [
+        "make install            # .venv and uv.lock (commit uv.lock)",
+        "make test               # offline: the real modal package, no account needed",
+        f"make smoke              # on Modal: {smoke_checks(plan)}",
+        "make deploy",
+    ]
+    return "Next steps:\n" + "\n".join(f"  {s}" for s in steps)
 
 
 def gpu_table(hours: float | None = None) -> str:

@@ -275,12 +275,12 @@ def model_shape(
         layers, kv_heads, head_dim = None, None, None
     experts = known.experts if known is not None and known.experts else _experts_from_name(repo_id)
 
-    total, source = _pick_params(repo_id, flag_params, hub_params, known)
+    total, source = _pick_params(repo, repo_id, flag_params, hub_params, known)
     return ModelShape(repo_id, total, source, layers, kv_heads, head_dim, experts)
 
 
 def _pick_params(
-    repo_id: str, flag_params: float | None, hub_params: float | None, known: ModelShape | None
+    repo: str, repo_id: str, flag_params: float | None, hub_params: float | None, known: ModelShape | None
 ) -> tuple[float, str]:
     """The first parameter count available, and its source, in the order model_shape documents."""
     if flag_params is not None:
@@ -292,11 +292,12 @@ def _pick_params(
     from_name = params_from_name(repo_id)
     if from_name is not None:
         return from_name, "name"
+    # The model is what the user named (--hf-model, as typed); --model-params is how to size it.
     raise SizingError(
-        "--model-params",
-        repo_id,
-        f"the parameter count of {repo_id}, e.g. --model-params 8B"
-        " (it could not be read from the Hub or the name)",
+        "--hf-model",
+        str(repo).strip(),
+        f"its size is unknown: the parameter count of {repo_id} could not be read from the Hub or the name; "
+        "give it with --model-params N, e.g. --model-params 8B",
     )
 
 
