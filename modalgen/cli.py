@@ -382,14 +382,16 @@ def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
     "--json", "as_json", is_flag=True, help="One JSON object: {ok, checks: [{name, ok, detail, fix}]}."
 )
 @click.option("--project", default=".", type=click.Path(file_okay=False),
-              help="Also check this project, when it is one (default: the current folder).")  # fmt: skip
+              help="Also check the project this folder is in: it or a folder above it holds "
+                   ".modalgen-answers.yml (default: the current folder).")  # fmt: skip
 def doctor(as_json: bool, project: str) -> None:
     """Check, without any network call, that this machine (and project) is ready for Modal.
 
     Python, uv, the modal package against the minor the templates pin, a Modal token (environment,
     or the active profile of ~/.modal.toml, honouring MODAL_CONFIG_PATH and MODAL_PROFILE), the
-    active profile and MODAL_ENVIRONMENT; inside a project, its answers file and its modal pin.
-    Each problem comes with its fix. Exit 0 only when all is well, 1 otherwise.
+    active profile and MODAL_ENVIRONMENT; inside a project (any folder of it), its answers file and
+    its modal pin. Each problem comes with its fix, a command that runs from where you are. Exit 0
+    only when all is well, 1 otherwise.
 
     \b
     Examples:
