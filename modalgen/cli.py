@@ -258,7 +258,7 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
         from modalgen import wizard
 
         raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
-    new_spec = parse_spec(raw)
+    new_spec = _pinned(parse_spec(raw), given)
     grow.check_no_changes(old_spec, new_spec, given)
     if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:
         click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
@@ -271,6 +271,27 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
             click.echo("Nothing written.")
             sys.exit(1)
     _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
+    _say_if_unpinned(new_spec, given)
+
+
+def _pinned(spec, given: dict[str, Any]):
+    """A model given now (`add`, `set`) is pinned as `new` pins it: a branch becomes its commit on the
+    Hub when the Hub answers, and a size the Hub gives is recorded. A model the project has is left be."""
+    from modalgen import plan
+
+    if "hf_model" not in given:
+        return spec
+    plan.HUB_LOOKUPS = True
+    return plan.pin_params(plan.pin_revision(spec))
+
+
+def _say_if_unpinned(spec, given: dict[str, Any]) -> None:
+    from modalgen import plan, report
+
+    if "hf_model" in given and spec.hf_model:
+        project_plan = plan.make_plan(spec)
+        if not project_plan.model["pinned"]:
+            click.echo(f"--hf-model: {report.unpinned_line(spec, project_plan)}", err=True)
 
 
 EXAMPLES_SET = """
@@ -306,12 +327,13 @@ def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
         raise UserError("set: no option given; name what to change, e.g. `modalgen set --timeout 1200`")
     proj = grow.open_project(Path(project))
     old_spec = proj.spec
-    new_spec = parse_spec({**proj.answers, **given})
+    new_spec = _pinned(parse_spec({**proj.answers, **given}), given)
     if new_spec == old_spec and proj.version == __version__:
         click.echo(f"{proj.root} already has these answers: nothing to change.")
         return
     what = " ".join(f"--{key.replace('_', '-')}" for key in given)
     _grow(proj, new_spec, f"set {what}", dry_run)
+    _say_if_unpinned(new_spec, given)
 
 
 @cli.command()

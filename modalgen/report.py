@@ -58,6 +58,19 @@ def plan_table(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def revision_note(hf_model: str) -> str | None:
+    from modalgen.plan import revision_note
+
+    return revision_note(hf_model)
+
+
+def unpinned_line(spec: Spec, plan: Plan) -> str:
+    """Why the model follows a branch, what that means, and how to pin it."""
+    model = plan.model
+    return (f"not pinned: {revision_note(spec.hf_model)}; `make download` takes {model['revision']}'s newest "
+            f"commit. Pin one: modalgen set --hf-model {model['repo']}@<commit>")  # fmt: skip
+
+
 def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> str:
     rows = [
         ("name", f"{spec.name} (package {spec.package})"),
@@ -87,12 +100,11 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
     if plan.model:
         model = plan.model
-        rows.append(("model", f"{model['repo']} at {model['revision']} (`make download`, on CPU, into the "
-                     f"{catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
+        note = revision_note(spec.hf_model) if model["pinned"] else None  # "main's commit on the Hub now"
+        rows.append(("model", f"{model['repo']} at {model['revision']} ({f'{note}; ' if note else ''}"
+                     f"`make download`, on CPU, into the {catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
         if not model["pinned"]:
-            rows.append(("revision", "not pinned: the Hub did not answer; `make download` takes "
-                         f"{model['revision']}'s newest commit. Pin one: "
-                         f"modalgen set --hf-model {model['repo']}@<commit>"))  # fmt: skip
+            rows.append(("revision", unpinned_line(spec, plan)))
         if model.get("arithmetic"):
             rows.append(("memory", model["arithmetic"]))
         if model["gated"]:

@@ -352,18 +352,28 @@ def _hub_lookup(
     return snapshot.get("params"), snapshot.get("config")
 
 
-def hub_commit(repo_id: str, timeout: float = 2.0) -> str | None:
-    """The commit the Hub's main branch of `repo_id` is at, to pin a bare REPO; None when the Hub
-    is not allowed or does not answer within `timeout`."""
+def offline_switch() -> str | None:
+    """The environment variable that keeps modalgen off the Hub (HF_HUB_OFFLINE, MODALGEN_OFFLINE), if set."""
+    return next((name for name in _OFFLINE_ENVS if os.environ.get(name, "").strip().lower() in _TRUTHY), None)
+
+
+def hub_commit(repo_id: str, revision: str = "main", timeout: float = 2.0) -> str | None:
+    """The commit a branch (or tag) of `repo_id` is at on the Hub, to pin REPO or REPO@BRANCH; None when
+    the Hub is not allowed, does not answer within `timeout`, or knows no such repo or branch."""
     if not _hub_allowed(True) or not _REPO_RE.match(repo_id) or ".." in repo_id:
+        return None
+    if not _REVISION_RE.match(revision):
         return None
     import threading
     from urllib.parse import quote
 
     found: dict[str, Any] = {}
+    url = f"{_hub_base()}/api/models/{quote(repo_id, safe='/')}"
+    if revision != "main":  # the same address _hub_lookup asks for a revision's metadata
+        url += f"/revision/{quote(revision, safe='')}"
 
     def work() -> None:
-        found["info"] = _get_json(f"{_hub_base()}/api/models/{quote(repo_id, safe='/')}", timeout)
+        found["info"] = _get_json(url, timeout)
 
     worker = threading.Thread(target=work, name="modalgen-hub-commit", daemon=True)
     worker.start()

@@ -327,7 +327,7 @@ def _describe(raw: dict[str, Any], keys: tuple[str, ...]) -> str:
 def run(given: dict[str, Any], check_target: Callable) -> Any:
     """Ask, show the summary and the plan, and confirm; "no" lets one answer change. None: quit."""
     from modalgen import report
-    from modalgen.plan import make_plan
+    from modalgen.plan import make_plan, pin_revision
     from modalgen.spec import parse_spec
 
     raw = ask_missing(given)
@@ -351,6 +351,7 @@ def run(given: dict[str, Any], check_target: Callable) -> Any:
             if raw is None:
                 return None
             continue
+        spec = pin_revision(spec)  # the summary shows the commit the project will serve, or why not
         scheduled = any(k in spec.workloads for k in catalog.kinds_taking(catalog.SCHEDULE))
         runs = next_runs(spec.cron, spec.timezone) if scheduled and not spec.period else None
         print(report.summary(spec, make_plan(spec), next_runs=runs))
