@@ -261,3 +261,14 @@ def _hub_lookups_off(monkeypatch):
     from modalgen import plan
 
     monkeypatch.setattr(plan, "HUB_LOOKUPS", False)
+
+
+def test_answers_are_shown_as_their_flags_take_them():
+    from modalgen.fields import as_typed
+
+    assert as_typed("volume", [{"name": "data", "mount": "/models"}, "cache"]) == "data:/models, cache"
+    secrets = [{"name": "db", "keys": ["USER", "PASS"]}, {"name": "openai", "keys": ["OPENAI_API_KEY"]}]
+    assert as_typed("secret", secrets) == "db:USER,PASS; openai"  # two Secrets, never three
+    assert as_typed("env", {"MODE": "fast"}) == "MODE=fast"
+    assert as_typed("gpu_for", {"web": [], "cron": ["T4", "L4"]}) == "web=cpu; cron=T4,L4"
+    assert as_typed("public", True) == "yes" and as_typed("max_containers", None) == ""
