@@ -583,8 +583,12 @@ def _gpus_for_model(model: str | None, model_params: str | None, stack_name: str
                          "price_per_hour": choice.price_per_hour})  # fmt: skip
     else:
         rows = plan.fitting_shapes(spec, need)
-    if hours is not None:
-        for row in rows:
+    # Each row says what was sized and how, as the text's first two lines do.
+    sized = {"model": need.repo, "params": need.params, "stack": stack_name, "dtype": need.dtype,
+             "max_model_len": need.max_model_len}  # fmt: skip
+    for row in rows:
+        row.update(sized)
+        if hours is not None:
             price = row["price_per_hour"]
             row["hours"], row["cost"] = hours, None if price is None else round(price * hours, 2)
     if as_json:
