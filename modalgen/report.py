@@ -142,7 +142,7 @@ def smoke_checks(plan: Plan) -> str:
     CPU only, or functions on a GPU beside functions on CPU."""
     on_gpu = [fn for fn in plan.functions if fn.gpu]
     if not on_gpu:
-        return "each function's answer, and that it ran without a GPU"
+        return "each function's answer, and that each ran on CPU"
     notes = ["any of its fallbacks"] if any(len(fn.gpu) > 1 for fn in on_gpu) else []
     if len(on_gpu) < len(plan.functions):
         notes.append("no GPU for those planned on CPU")

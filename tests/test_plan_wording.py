@@ -26,7 +26,7 @@ SHAPES = {
     "CPU only": (
         ["--cpu-only"],
         "CPU only",
-        "each function's answer, and that it ran without a GPU",
+        "each function's answer, and that each ran on CPU",
         {"run_core": "CPU", "batch_job": "CPU"},
     ),
     "mixed": (
