@@ -703,10 +703,13 @@ def check_hf_model(value: Any, allow_unpinned: bool) -> str | None:
     if not _HF_REPO_RE.match(repo):
         raise SpecError("hf_model", value, "REPO@REVISION with REPO like org/model")
     if not sep:
-        # REPO alone: `modalgen new` pins the Hub's current commit when the Hub answers; offline the
-        # model follows its main branch, and the summary and README say it is not pinned.
+        # REPO alone is REPO@main: plan.pin_revision pins the commit main is at when the Hub answers;
+        # otherwise the model follows main, and the summary says why it is not pinned.
         return repo
     if _HF_PINNED_REVISION_RE.match(revision) or (allow_unpinned and _HF_ANY_REVISION_RE.match(revision)):
         return value
-    allowed = "REPO@REVISION with a pinned revision (a 40-hex commit); --allow-unpinned accepts others"
+    allowed = (
+        "REPO@REVISION with a pinned revision (a 40-hex commit); --allow-unpinned accepts a branch or tag, "
+        f"and {repo} alone is its main, pinned to its commit when the Hub answers"
+    )
     raise SpecError("hf_model", value, allowed)
