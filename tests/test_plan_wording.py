@@ -91,3 +91,38 @@ def test_the_grammar_check_finds_the_slip_it_is_for():
     assert grammar_problems("make smoke  # on Modal: each function's answer and its that each runs on CPU")
     assert grammar_problems("the the plan") and grammar_problems("a GPU , then") and grammar_problems("(x")
     assert not grammar_problems("each function's answer and its GPU type and count (any of its fallbacks)")
+
+
+MODEL_SHAPES = {
+    "a model on CPU": (
+        ["--cpu-only"],
+        "= 3.1 GB",
+        "each function's answer, and that each ran on CPU",
+    ),
+    "a model behind a CPU front, with a fallback": (
+        ["--gpu", "L4,T4", "--workload", "web,service", "--min-containers", "1"],
+        "= 3.1 GB; L4 has 24 GB (22 GB usable at 0.90)",
+        "each function's answer and its GPU type and count (any of its fallbacks; no GPU for those planned "
+        "on CPU)",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", MODEL_SHAPES)
+def test_a_model_stack_reads_right_on_cpu_and_beside_a_cpu_front(tmp_path, capsys, shape):
+    flags, memory_end, smoke = MODEL_SHAPES[shape]
+    assert main(["new", "model", "--stack", "transformers", *flags, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert _row(out, "memory").endswith(memory_end), _row(out, "memory")
+    assert _row(out, "model").endswith("(`make download`, on CPU, into the huggingface-cache Volume)")
+    assert ("warm containers bill $589.04/month, idle or not" in out) is ("--min-containers" in flags)
+    from modalgen.plan import make_plan
+    from modalgen.report import smoke_checks
+    from modalgen.spec import parse_spec
+
+    raw = {"name": "model", "stack": "transformers", "gpu": [] if "--cpu-only" in flags else ["L4", "T4"]}
+    if "--workload" in flags:
+        raw.update(workload=["web", "service"], min_containers=1)
+    assert smoke_checks(make_plan(parse_spec(raw))) == smoke
+    for line in out.splitlines():
+        assert not grammar_problems(line), (line, grammar_problems(line))
