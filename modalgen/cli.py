@@ -204,7 +204,9 @@ def new(
         click.echo(f"Overwrote {len(overwrote)} files that were there (--force):")
         for f in overwrote:
             click.echo(f"  {f}")
-    click.echo(_next_steps(target, project_plan))
+    from modalgen.modal_auth import auth_state
+
+    click.echo(report.next_steps(target, project_plan, token=auth_state().configured))
 
 
 EXAMPLES_ADD = """
@@ -244,6 +246,9 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
     _exit_cleanly_on_sigterm()
     if kind not in grow.ADDABLE:
         raise UserError(f'KIND: "{kind}" is not allowed; one of {", ".join(grow.ADDABLE)}')
+    if kind in ("volume", "secret") and not value:  # the positional NAME, not the --volume/--secret flag
+        usage = "NAME[:MOUNT]" if kind == "volume" else "NAME[:KEY1,KEY2]"
+        raise UserError(f"{usage}: missing; `modalgen add {kind} {usage}`")
     given = _raw_from_flags(flags)
     interactive = _is_interactive() and not defaults
     with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
@@ -253,7 +258,7 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
             from modalgen import wizard
 
             raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
-        new_spec = parse_spec(raw)
+        new_spec = _pinned(parse_spec(raw), given)
         grow.check_no_changes(old_spec, new_spec, given)
         if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:
             click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
@@ -266,6 +271,27 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
                 click.echo("Nothing written.")
                 sys.exit(1)
         _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
+    _say_if_unpinned(new_spec, given)
+
+
+def _pinned(spec, given: dict[str, Any]):
+    """A model given now (`add`, `set`) is pinned as `new` pins it: a branch becomes its commit on the
+    Hub when the Hub answers, and a size the Hub gives is recorded. A model the project has is left be."""
+    from modalgen import plan
+
+    if "hf_model" not in given:
+        return spec
+    plan.HUB_LOOKUPS = True
+    return plan.pin_params(plan.pin_revision(spec))
+
+
+def _say_if_unpinned(spec, given: dict[str, Any]) -> None:
+    from modalgen import plan, report
+
+    if "hf_model" in given and spec.hf_model:
+        project_plan = plan.make_plan(spec)
+        if not project_plan.model["pinned"]:
+            click.echo(f"--hf-model: {report.unpinned_line(spec, project_plan)}", err=True)
 
 
 EXAMPLES_SET = """
@@ -301,12 +327,13 @@ def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
         raise UserError("set: no option given; name what to change, e.g. `modalgen set --timeout 1200`")
     with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
         old_spec = proj.spec
-        new_spec = parse_spec({**proj.answers, **given})
+        new_spec = _pinned(parse_spec({**proj.answers, **given}), given)
         if new_spec == old_spec and proj.version == __version__:
             click.echo(f"{proj.root} already has these answers: nothing to change.")
             return
         what = " ".join(f"--{key.replace('_', '-')}" for key in given)
         _grow(proj, new_spec, f"set {what}", dry_run)
+    _say_if_unpinned(new_spec, given)
 
 
 @cli.command()
@@ -393,14 +420,16 @@ def _what_broke(plan) -> None:
     "--json", "as_json", is_flag=True, help="One JSON object: {ok, checks: [{name, ok, detail, fix}]}."
 )
 @click.option("--project", default=".", type=click.Path(file_okay=False),
-              help="Also check this project, when it is one (default: the current folder).")  # fmt: skip
+              help="Also check the project this folder is in: it or a folder above it holds "
+                   ".modalgen-answers.yml (default: the current folder).")  # fmt: skip
 def doctor(as_json: bool, project: str) -> None:
     """Check, without any network call, that this machine (and project) is ready for Modal.
 
     Python, uv, the modal package against the minor the templates pin, a Modal token (environment,
     or the active profile of ~/.modal.toml, honouring MODAL_CONFIG_PATH and MODAL_PROFILE), the
-    active profile and MODAL_ENVIRONMENT; inside a project, its answers file and its modal pin.
-    Each problem comes with its fix. Exit 0 only when all is well, 1 otherwise.
+    active profile and MODAL_ENVIRONMENT; inside a project (any folder of it), its answers file and
+    its modal pin. Each problem comes with its fix, a command that runs from where you are. Exit 0
+    only when all is well, 1 otherwise.
 
     \b
     Examples:
@@ -426,44 +455,36 @@ def doctor(as_json: bool, project: str) -> None:
         sys.exit(1)
 
 
-def _next_steps(target: Path, plan) -> str:
-    from modalgen.modal_auth import auth_state
-
-    steps = [f"cd {target}"]
-    if not auth_state().configured:
-        steps.append("uv run modal setup      # no Modal token found yet")
-    hardware = "GPU type and count" if any(fn.gpu for fn in plan.functions) else "that each runs on CPU"
-    steps += [
-        "make install            # .venv and uv.lock (commit uv.lock)",
-        "make test               # offline: the real modal package, no account needed",
-        f"make smoke              # on Modal: each function's answer and its {hardware}",
-        "make deploy",
-    ]
-    return "Next steps:\n" + "\n".join(f"  {s}" for s in steps)
+GPUS_STACK = "vllm"  # how `modalgen gpus` sizes a model when --stack is not given
 
 
 @cli.command()
 @click.option("--gpu", "gpus_asked", metavar="TYPE[:COUNT]", multiple=True,
-              help="Price these configurations (repeat, or a comma list), e.g. H100:2.")  # fmt: skip
+              help="Price these configurations (repeat, or a comma list), e.g. H100:2; with a model, "
+                   "whether it fits each.")  # fmt: skip
 @click.option("--hours", type=click.FloatRange(min=0), default=None,
               help="Hours of running containers to price; alone, a cost column for the table.")  # fmt: skip
 @click.option("--model", metavar="REPO[@REV]", help="List the GPU shapes this model fits on, cheapest first.")
 @click.option(
+    "--model-params",
+    metavar="N",
+    help="The parameter count (8B, 0.5B): with --model when the Hub and the name don't tell; alone, "
+    "a model of this size.",
+)
+@click.option(
     "--stack",
     "stack_name",
     metavar="NAME",
-    default="vllm",
-    show_default=True,
-    help="Size --model as this stack runs it (KV cache, dtype): vllm, transformers, embeddings, diffusers.",
-)
-@click.option(
-    "--model-params", metavar="N", help="The parameter count (8B, 0.5B) when the Hub and the name don't tell."
+    help=f"Size the model as this stack runs it (KV cache, dtype): vllm, transformers, embeddings, "
+    f"diffusers [default: {GPUS_STACK}].",
 )
 @click.option("--dtype", metavar="DTYPE", help="The weights' dtype: bf16, fp16, fp8, int8, int4, fp32.")
-@click.option("--max-model-len", type=int, metavar="N", help="Tokens of context to size the KV cache for.")
+@click.option(
+    "--max-model-len", metavar="N", help="Tokens of context to size the KV cache for (vllm, transformers)."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
-def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, stack_name: str,
-         model_params: str | None, dtype: str | None, max_model_len: int | None,
+def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, model_params: str | None,
+         stack_name: str | None, dtype: str | None, max_model_len: str | None,
          as_json: bool) -> None:  # fmt: skip
     """The GPU table: VRAM, $/hr and the most per container; the cost of configurations; or the
     GPU shapes a model fits on.
@@ -471,7 +492,9 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, st
     With --model, the parameter count comes from the Hub's metadata when it answers (2 s at most;
     never with HF_HUB_OFFLINE=1), else the model's name (7B, 0.5B, 8x7B), else --model-params; the
     need is weights + KV cache for one full context (vllm, transformers) + activations + overhead,
-    against each shape's VRAM at the stack's usable fraction (0.90).
+    against each shape's VRAM at the stack's usable fraction (0.90). --model-params alone sizes a
+    model of that size, as the vllm stack runs it unless --stack says otherwise. With --gpu, whether
+    the model fits each of those; with --hours, what each shape costs for that long.
 
     \b
     Examples:
@@ -480,16 +503,23 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, st
       modalgen gpus --gpu H100:2 --hours 3     # prints 23.70
       modalgen gpus --gpu H100 --gpu A100-80GB --hours 10
       modalgen gpus --model Qwen/Qwen2.5-7B-Instruct
-      modalgen gpus --model meta-llama/Llama-3.1-70B-Instruct --dtype fp8 --json
+      modalgen gpus --model-params 70B --dtype fp8
+      modalgen gpus --model meta-llama/Llama-3.1-70B-Instruct --gpu H100:2,H200 --json
     """
     import json
 
     from modalgen import catalog, report
     from modalgen.fields import parse_gpus
 
-    if model is not None:
-        _gpus_for_model(model, stack_name, model_params, dtype, max_model_len, as_json)
+    if model is not None or model_params is not None:
+        _gpus_for_model(model, model_params, stack_name, dtype, max_model_len, gpus_asked, hours, as_json)
         return
+    # Every flag does something or is refused: the sizing flags need a model to size.
+    for option, value in (("--stack", stack_name), ("--dtype", dtype), ("--max-model-len", max_model_len)):
+        if value is not None:
+            raise UserError(
+                f'{option}: "{value}" sizes a model; give --model REPO or --model-params N with it'
+            )
     if not gpus_asked:
         if as_json:
             cost = lambda price: None if hours is None or price is None else round(price * hours, 2)  # noqa: E731
@@ -518,55 +548,155 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, st
         click.echo(f"{str(c):<{width}}  {'unknown' if cost is None else f'{cost:.2f}'}")
 
 
-def _gpus_for_model(model: str, stack_name: str, model_params, dtype, max_model_len, as_json: bool) -> None:
-    """`modalgen gpus --model`: the need, and the shapes that fit, cheapest per hour first."""
+def _gpus_for_model(model: str | None, model_params: str | None, stack_name: str | None, dtype: str | None,
+                    max_model_len: str | None, gpus_asked: tuple[str, ...], hours: float | None,
+                    as_json: bool) -> None:  # fmt: skip
+    """`modalgen gpus --model` (or `--model-params` alone): the need, and the shapes that hold it, cheapest
+    per hour first; with --gpu, whether each of those does."""
     import json
 
-    from modalgen import catalog, plan
-    from modalgen.fields import SpecError
+    from modalgen import catalog, plan, sizing
+    from modalgen.fields import (
+        SpecError,
+        check_dtype,
+        check_max_model_len,
+        check_model_params,
+        parse_gpus,
+    )
+    from modalgen.spec import Spec
 
+    stack_name = GPUS_STACK if stack_name is None else stack_name
     stack = catalog.STACK_BY_NAME.get(stack_name)
     if stack is None or not stack.sizing:
         sized = ", ".join(s.name for s in catalog.STACKS if s.sizing)
         raise SpecError("stack", stack_name, f"one of {sized}")
-    spec = _sizing_spec(model, stack_name, model_params, dtype, max_model_len)
-    plan.HUB_LOOKUPS = True
-    need = plan.model_need(spec)
-    rows = plan.fitting_shapes(spec, need)
+    with_kv = [s.name for s in catalog.STACKS if s.sizing and sizing.STACK_DEFAULTS[s.name]["kv"]]
+    if max_model_len is not None and stack_name not in with_kv:
+        raise SpecError("max_model_len", max_model_len, f"the {stack_name} stack keeps no KV cache to size: "
+                        f"it goes with --stack {' or '.join(with_kv)}")  # fmt: skip
+    spec = Spec(name="sizing", stack=stack_name, model_params=check_model_params(model_params),
+                dtype=check_dtype(dtype), max_model_len=check_max_model_len(max_model_len))  # fmt: skip
+    if model is not None:
+        spec = _with_model(spec, model)
+        plan.HUB_LOOKUPS = True
+        try:
+            need = plan.model_need(spec)
+        except SpecError as exc:  # `gpus` calls the model --model (`new` calls it --hf-model)
+            raise (SpecError("--model", exc.value, exc.allowed) if exc.field == "hf_model" else exc) from None
+        assumptions = f"as the {stack_name} stack runs it"
+    else:
+        shape = sizing.ModelShape(f"a {model_params} model", sizing.parse_params(model_params), "flag",
+                                  None, None, None)  # fmt: skip
+        need = sizing.memory_need(shape, stack=stack_name, dtype=spec.dtype, max_model_len=spec.max_model_len)
+        assumptions = _assumptions(need, stack_name)
+    split = plan.tensor_parallel(stack_name)
+    if gpus_asked:
+        rows = []
+        for choice in parse_gpus(list(gpus_asked)):
+            holds = sizing.fits(need, choice.gpu.vram_gb, choice.count if split else 1)
+            rows.append({"gpu": choice.name, "count": choice.count, "vram_gb": choice.vram_gb,
+                         "need_gb": round(need.total_gb, 1), "fits": holds,
+                         "price_per_hour": choice.price_per_hour})  # fmt: skip
+    else:
+        rows = plan.fitting_shapes(spec, need)
+    # Each row says what was sized and how, as the text's first two lines do.
+    sized = {"model": need.repo, "params": need.params, "stack": stack_name, "dtype": need.dtype,
+             "max_model_len": need.max_model_len}  # fmt: skip
+    for row in rows:
+        row.update(sized)
+        if hours is not None:
+            price = row["price_per_hour"]
+            row["hours"], row["cost"] = hours, None if price is None else round(price * hours, 2)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    click.echo(f"sized {assumptions}")
     click.echo(need.arithmetic())
+    if gpus_asked:  # the shapes asked about, each with whether it holds the model
+        _shape_table(rows, hours, "fits")
+        if not any(row["fits"] for row in rows):
+            click.echo("None of these holds it; without --gpu, the shapes that do are listed.")
+            sys.exit(1)
+        return
     if not rows:
-        click.echo("No GPU shape on Modal fits it: try a smaller --dtype (fp8, int4) or --max-model-len.")
+        smaller = " or --max-model-len" if need.max_model_len else ""
+        click.echo(f"No GPU shape on Modal fits it: try a smaller --dtype (fp8, int4){smaller}.")
         sys.exit(1)
-    width = max(len(plan.shape_text(r).split(" (")[0]) for r in rows)
-    click.echo(f"{'shape':<{width}}  {'VRAM':>7}  $/hr (cheapest first)")
-    for row in rows:
-        name = plan.shape_text(row).split(" (")[0]
+    _shape_table(rows, hours, "(cheapest first)")
+
+
+def _with_model(spec, model: str):
+    """The sizing Spec with --model, checked as `new` checks --hf-model but named as `gpus` names it."""
+    import dataclasses
+
+    from modalgen.fields import SpecError, check_hf_model
+
+    try:
+        return dataclasses.replace(spec, hf_model=check_hf_model(model, allow_unpinned=True))
+    except SpecError as exc:
+        raise SpecError("--model", exc.value, exc.allowed) from None
+
+
+def _assumptions(need, stack_name: str) -> str:
+    """What sizing a bare parameter count assumes: the stack's dtype, context and usable VRAM."""
+    kv = (f", a KV cache for {need.max_model_len:,} tokens (estimated from the size)"
+          if need.max_model_len else ", no KV cache")  # fmt: skip
+    return (f"as the {stack_name} stack runs a model: {need.dtype} weights{kv}, {need.usable_fraction:.2f} "
+            "of each GPU's memory usable (--stack, --dtype, --max-model-len change these)")  # fmt: skip
+
+
+def _shape_table(rows: list[dict], hours: float | None, last: str) -> None:
+    """One line per GPU shape: VRAM, $/hr, the cost for --hours, and `last`: whether it fits, or the order."""
+    from modalgen import plan
+
+    names = [plan.shape_text(r).split(" (")[0] for r in rows]
+    width = max(len("shape"), *(len(n) for n in names))
+    cost_head = f"  {f'{hours:g} h':>8}" if hours is not None else ""
+    click.echo(f"{'shape':<{width}}  {'VRAM':>7}  {'$/hr':>5}{cost_head}  " + last)
+    for name, row in zip(names, rows, strict=True):
         price = "n/a" if row["price_per_hour"] is None else f"{row['price_per_hour']:.2f}"
-        click.echo(f"{name:<{width}}  {row['vram_gb']:>4} GB  {price}")
-
-
-def _sizing_spec(model: str, stack_name: str, model_params, dtype, max_model_len):
-    """A Spec for sizing alone: the checks of `modalgen new` for these options, without a project."""
-    from modalgen.fields import check_dtype, check_hf_model, check_max_model_len, check_model_params
-    from modalgen.spec import Spec
-
-    return Spec(
-        name="sizing",
-        stack=stack_name,
-        hf_model=check_hf_model(model, allow_unpinned=True),
-        model_params=check_model_params(model_params),
-        dtype=check_dtype(dtype),
-        max_model_len=check_max_model_len(max_model_len),
-    )
+        line = f"{name:<{width}}  {row['vram_gb']:>4} GB  {price:>5}"
+        if hours is not None:
+            line += f"  {'n/a' if row['cost'] is None else format(row['cost'], '.2f'):>8}"
+        if last == "fits":
+            line += "  " + ("yes" if row["fits"] else "no")
+        click.echo(line)
 
 
 def _exit_cleanly_on_sigterm() -> None:
     from modalgen.atomic import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()
+
+
+# What to do instead of an option a command does not have, where a near spelling would mislead.
+NOT_AN_OPTION = {
+    ("set", "--name"): "`modalgen set` cannot rename a project: NAME is its folder and its Python package. "
+    "To rename, make the project again from its answers: `modalgen new NEW-NAME --answers-file "
+    ".modalgen-answers.yml --output-dir ..`, then move your code over",
+    ("add", "--name"): "`modalgen add` cannot rename a project (NAME is its folder and its Python package); "
+    "a Volume's or Secret's name follows its kind: `modalgen add volume NAME[:MOUNT]`, "
+    "`modalgen add secret NAME`",
+}
+
+
+def _no_such_option(exc: click.NoSuchOption) -> str:
+    """An unknown option, named as typed, with what to do: a close spelling of an option the command has.
+
+    click's own guess compares whole flags, so the shared `--` makes `--name` "close" to `--base`;
+    here only the words are compared, and strictly.
+    """
+    import difflib
+
+    command = exc.ctx.command if exc.ctx else None
+    what = NOT_AN_OPTION.get((command.name if command else "", exc.option_name))
+    if what:
+        return f"{exc.option_name}: no such option; {what}"
+    words = [o[2:] for p in (command.params if command else []) for o in (*p.opts, *p.secondary_opts)
+             if o.startswith("--")]  # fmt: skip
+    close = difflib.get_close_matches(exc.option_name.lstrip("-"), words, n=2, cutoff=0.75)
+    guess = f"; did you mean {' or '.join('--' + w for w in close)}?" if close else ""
+    return f"{exc.option_name}: no such option{guess}"
 
 
 def _one_line(message: str) -> str:
@@ -594,8 +724,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         message = exc.format_message()
         if isinstance(exc, click.NoSuchOption):  # the user's words: the flag as typed, no quotes
-            close = f"; did you mean {' or '.join(exc.possibilities)}?" if exc.possibilities else ""
-            message = f"{exc.option_name}: no such option{close}"
+            message = _no_such_option(exc)
         click.echo(f"modalgen: error: {_one_line(message)}{hint}", err=True)
         return 2
     except UserError as exc:

@@ -50,7 +50,8 @@ def check_uv() -> Check:
     try:
         version = subprocess.run([uv, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("uv", False, f"{uv} does not run ({exc.__class__.__name__})", "reinstall uv")
+        fix = "reinstall uv: curl -LsSf https://astral.sh/uv/install.sh | sh"
+        return Check("uv", False, f"{uv} does not run ({exc.__class__.__name__})", fix)
     return Check("uv", True, f"{version} at {uv}")
 
 
@@ -73,25 +74,50 @@ def check_modal_outside(pinned: str) -> Check:
     return Check("modal", True, detail, informational=True)
 
 
+def _modal_command() -> str:
+    """How to run the `modal` CLI from any folder: a token is the machine's, not a project's, and outside
+    a project `uv run modal` finds no modal to run, so uvx runs it from its own cache."""
+    return "uvx modal" if shutil.which("uv") else "pip install modal && modal"
+
+
 def check_token() -> list[Check]:
     state = auth_state()
     checks = []
+    modal = _modal_command()
+    token_set = f"{modal} token set --token-id <ID> --token-secret <SECRET>"
     if state.problem:
-        fix = f"fix or remove {state.config_path}, then `uv run modal token set ...`"
+        fix = f"mv {state.config_path} {state.config_path}.bak, then {token_set}"
         checks.append(Check("modal config", False, state.problem, fix))
     if state.configured:
         checks.append(Check("token", True, f"a Modal token from {state.source}"))
     else:
         where = f"environment, or profile {state.profile or 'default'} in {state.config_path}"
         fix = (
-            "uv run modal token set --token-id <ID> --token-secret <SECRET> "
-            "(or export MODAL_TOKEN_ID and MODAL_TOKEN_SECRET); tokens: modal.com, Settings, API Tokens"
+            f"{modal} token new (a browser login makes one), or with a token from Modal's dashboard: "
+            f"{token_set} (or: export MODAL_TOKEN_ID=<ID> MODAL_TOKEN_SECRET=<SECRET>)"
         )
         checks.append(Check("token", False, f"no Modal token ({where})", fix))
     environment = os.environ.get("MODAL_ENVIRONMENT") or "(the workspace's default)"
     checks.append(Check("profile", True, f"profile {state.profile or 'default'}, environment {environment}",
                         informational=True))  # fmt: skip
     return checks
+
+
+def find_project(start: Path) -> Path | None:
+    """The project `start` is in: the nearest folder, `start` or above it, that holds the answers file."""
+    here = start.resolve()
+    return next(
+        (folder for folder in (here, *here.parents) if (folder / catalog.ANSWERS_FILE).is_file()), None
+    )
+
+
+def _in(root: Path, command: str, option: str) -> str:
+    """`command` as run from the current folder on the project at `root` (`make -C ../.. install`)."""
+    where = os.path.relpath(root, Path.cwd())
+    if where == ".":
+        return command
+    tool, rest = command.split(" ", 1)
+    return f"{tool} {option} {where} {rest}"
 
 
 def check_project(root: Path, pinned: str) -> list[Check]:
@@ -106,30 +132,38 @@ def check_project(root: Path, pinned: str) -> list[Check]:
             Check("answers", True, f"{root / catalog.ANSWERS_FILE}: made by modalgen {project.version}")
         )
     except SpecError as exc:
-        checks.append(Check("answers", False, str(exc), f"restore {catalog.ANSWERS_FILE} from git"))
+        committed = any((folder / ".git").exists() for folder in (root, *root.parents))
+        fix = (
+            _in(root, f"git checkout -- {catalog.ANSWERS_FILE}", "-C") + " (the answers as last committed)"
+            if committed
+            else f"correct what the message names in {root / catalog.ANSWERS_FILE}"
+        )
+        checks.append(Check("answers", False, str(exc), fix))
     pyproject = root / "pyproject.toml"
     pin = re.search(r'"modal~=([0-9]+\.[0-9]+)', pyproject.read_text()) if pyproject.is_file() else None
     if pin is None:
-        checks.append(Check("modal", False, f"{pyproject} pins no modal minor", f"add 'modal~={pinned}.0'"))
+        fix = _in(root, f"uv add 'modal~={pinned}.0'", "--project")
+        checks.append(Check("modal", False, f"{pyproject} pins no modal minor", fix))
         return checks
     venv = next(iter(sorted((root / ".venv/lib").glob("python*/site-packages"))), None)
     installed = _installed_modal(venv) if venv else None
     pinned_text = f"the project pins modal~={pin.group(1)}.0"
+    install = _in(root, "make install", "-C")
     if installed is None:
-        checks.append(Check("modal", False, f"{pinned_text}; .venv has no modal", "make install"))
+        checks.append(Check("modal", False, f"{pinned_text}; .venv has no modal", install))
     elif _minor(installed) != pin.group(1):
-        checks.append(
-            Check("modal", False, f"{pinned_text}, .venv has {installed}", "make install (uv sync)")
-        )
+        checks.append(Check("modal", False, f"{pinned_text}, .venv has {installed}", f"{install} (uv sync)"))
     else:
         checks.append(Check("modal", True, f"modal~={pin.group(1)}.0 pinned, {installed} in .venv"))
     return checks
 
 
-def run_checks(root: Path) -> list[Check]:
+def run_checks(start: Path) -> list[Check]:
+    """Every check; the project ones for the project `start` is in (its root, or any folder inside it)."""
     pinned = template_modal_minor()
     checks = [check_python(), check_uv(), *check_token()]
-    if (root / catalog.ANSWERS_FILE).exists():
+    root = find_project(start)
+    if root is not None:
         checks += check_project(root, pinned)
     else:
         checks.append(check_modal_outside(pinned))

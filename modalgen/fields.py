@@ -8,6 +8,7 @@ written.
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import re
@@ -19,7 +20,14 @@ from typing import Any
 from modalgen import catalog
 
 # Answer keys that are not spelled as a flag in messages.
-_NOT_FLAGS = {"name": "NAME", "answers": "answers file", "answers_file": "--answers-file", "kind": "KIND"}
+# A project's own answers file (`add`, `set`, `update`, `doctor`) is named as the file: those commands
+# have no --answers-file, which is `new`'s flag (raised as "answers-file").
+_NOT_FLAGS = {
+    "name": "NAME",
+    "answers": "answers file",
+    "answers_file": catalog.ANSWERS_FILE,
+    "kind": "KIND",
+}
 
 
 def flag(key: str) -> str:
@@ -46,6 +54,38 @@ def shown(value: Any) -> str:
     if isinstance(value, Mapping):
         return json.dumps(", ".join(f"{k}={v}" for k, v in value.items()), ensure_ascii=False)
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def typed_items(key: str, value: Any) -> list[str]:
+    """An answer as its flag takes it, one string per item: what the user typed, never a Python repr.
+
+    `{"name": "data", "mount": "/models"}` is `data:/models`, a Secret with its service's own keys is
+    its name, `{"KEY": "v"}` is `KEY=v`, `{"cron": ["T4"]}` is `cron=T4`, true is yes.
+    """
+    if value is None or value == "":
+        return []
+    if isinstance(value, bool):
+        return ["yes" if value else "no"]
+    if isinstance(value, Mapping) and key in ("env", "gpu_for"):
+        # gpu_for: a fallback list per function, and no GPU (an empty list) is written `cpu`
+        spelled = lambda v: ",".join(map(str, v)) or "cpu" if isinstance(v, list | tuple) else v  # noqa: E731
+        return [f"{k}={spelled(v)}" for k, v in value.items()]
+    if isinstance(value, Mapping) and key == "volume":
+        return [f"{value.get('name')}:{value.get('mount')}" if value.get("mount") else str(value.get("name"))]
+    if isinstance(value, Mapping) and key == "secret":
+        name, keys = value.get("name"), value.get("keys")
+        known = isinstance(name, str) and list(keys or []) == list(default_secret_keys(name))
+        return [str(name) if known or not keys else f"{name}:{','.join(map(str, keys))}"]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in typed_items(key, item)]
+    return [str(value)]
+
+
+def as_typed(key: str, value: Any) -> str:
+    """typed_items on one line: items joined by ", ", or by "; " when an item holds a comma itself
+    (`db:USER,PASS; openai` is two Secrets, never three)."""
+    items = typed_items(key, value)
+    return ("; " if any("," in item for item in items) else ", ").join(items)
 
 
 class SpecError(ValueError):
@@ -106,7 +146,11 @@ def check_name(value: Any) -> str:
     if not isinstance(value, str) or not _NAME_RE.match(value):
         raise SpecError("name", value, allowed)
     pkg = package_name(value)
-    if not pkg.isidentifier() or keyword.iskeyword(pkg) or pkg.endswith("_"):
+    if keyword.iskeyword(pkg):
+        # The package is named after NAME, and `import import` is a syntax error.
+        raise SpecError("name", value, f"{pkg} is a Python keyword, so it cannot name the project's Python "
+                        f"package; choose another, e.g. my-{value}")  # fmt: skip
+    if not pkg.isidentifier() or pkg.endswith("_"):
         raise SpecError("name", value, f"{allowed}; it must also make a Python package name")
     if pkg in sys.stdlib_module_names or pkg in catalog.RESERVED_PACKAGES:
         raise SpecError(
@@ -176,7 +220,9 @@ def parse_gpu(value: Any, key: str = "gpu") -> GpuChoice:
         raise SpecError(key, value, allowed)
     count = 1
     if sep:
-        if not count_part.isdigit() or not 1 <= int(count_part) <= gpu.max_count:
+        if not count_part.isdigit():  # "H100:2:3", "H100:x", "H100:": the count is not one number
+            raise SpecError(key, value, f"TYPE[:COUNT] with one whole COUNT after one ':', e.g. {gpu.name}:2")
+        if not 1 <= int(count_part) <= gpu.max_count:
             raise SpecError(key, value, f"{gpu.name} takes a count of 1 to {gpu.max_count}")
         count = int(count_part)
     return GpuChoice(gpu.name, count)
@@ -331,17 +377,39 @@ def check_cron(value: Any) -> str:
     return " ".join(parts)
 
 
-def check_timezone(value: Any) -> str:
-    allowed = "an IANA time zone such as UTC, Europe/Berlin or America/New_York"
-    if not isinstance(value, str) or not value or value.startswith("/") or ".." in value:
-        raise SpecError("timezone", value, allowed)
-    import zoneinfo
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA zone names: tzdata's list (a dependency), which holds zones, never the database's
+    folders (Europe), its tables (zone.tab) or the system's extras (localtime, posixrules)."""
+    from importlib import resources
 
     try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SpecError("timezone", value, allowed) from None
-    return value
+        return frozenset(resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+    except (ModuleNotFoundError, OSError):
+        import zoneinfo
+
+        return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(value: Any) -> str:
+    allowed = "an IANA time zone such as UTC, Europe/Berlin or America/New_York"
+    if value == catalog.DEFAULT_TIMEZONE:
+        return value
+    zones = _time_zones()
+    if isinstance(value, str) and value in zones:
+        return value
+    if isinstance(value, str) and value.strip():
+        folded = value.strip().strip("/").lower()
+        same = [z for z in zones if z.lower() == folded]
+        if same:
+            raise SpecError("timezone", value, f"zone names are case-sensitive: {same[0]}")
+        region = sorted(z for z in zones if z.lower().startswith(folded + "/"))
+        if region:
+            name = region[0].rsplit("/", 1)[0]
+            examples = ", ".join(region[:3])
+            raise SpecError("timezone", value, f"{name} is a region of the time zone database, not a zone; "
+                            f"name a zone in it, such as {examples}")  # fmt: skip
+    raise SpecError("timezone", value, allowed)
 
 
 _PERIOD_RE = re.compile(r"^([1-9][0-9]{0,4})([mhd])$")
@@ -635,10 +703,13 @@ def check_hf_model(value: Any, allow_unpinned: bool) -> str | None:
     if not _HF_REPO_RE.match(repo):
         raise SpecError("hf_model", value, "REPO@REVISION with REPO like org/model")
     if not sep:
-        # REPO alone: `modalgen new` pins the Hub's current commit when the Hub answers; offline the
-        # model follows its main branch, and the summary and README say it is not pinned.
+        # REPO alone is REPO@main: plan.pin_revision pins the commit main is at when the Hub answers;
+        # otherwise the model follows main, and the summary says why it is not pinned.
         return repo
     if _HF_PINNED_REVISION_RE.match(revision) or (allow_unpinned and _HF_ANY_REVISION_RE.match(revision)):
         return value
-    allowed = "REPO@REVISION with a pinned revision (a 40-hex commit); --allow-unpinned accepts others"
+    allowed = (
+        "REPO@REVISION with a pinned revision (a 40-hex commit); --allow-unpinned accepts a branch or tag, "
+        f"and {repo} alone is its main, pinned to its commit when the Hub answers"
+    )
     raise SpecError("hf_model", value, allowed)

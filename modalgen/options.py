@@ -93,8 +93,8 @@ FLAGS: tuple[Flag, ...] = (
          "(known services know theirs: huggingface, wandb, openai ...). Repeatable.", "NAME[:KEY,...]",
          multiple=True),
     Flag("hf-model", "hf_model", "A Hugging Face model, REPO[@REVISION], cached in a Volume: a 40-hex "
-         "commit; REPO alone is pinned to the Hub's current commit, or follows main when the Hub does not "
-         "answer [default: the stack's].", "REPO[@REV]"),
+         "commit, or a branch with --allow-unpinned (REPO alone is REPO@main); a branch is pinned to its "
+         "commit when the Hub answers, else followed [default: the stack's].", "REPO[@REV]"),
     Flag("model-params", "model_params", "The model's parameter count (8B, 0.5B, 8x7B) when neither the Hub "
          "nor its name tells.", "N"),
     Flag("dtype", "dtype",

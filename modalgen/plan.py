@@ -452,13 +452,49 @@ def pin_params(spec: Spec) -> Spec:
 PINNED_REVISION = re.compile(r"[0-9a-f]{40}")
 
 
+# How each model revision came to be what it is, as pin_revision found it: "REPO@<sha>" -> the branch it
+# was the commit of; "REPO" or "REPO@BRANCH" left as it was -> why. The summary says it (revision_note).
+_PIN_NOTES: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _branch_commit(repo: str, branch: str) -> str | None:
+    return sizing.hub_commit(repo, branch)
+
+
 def pin_revision(spec: Spec) -> Spec:
-    """REPO alone becomes REPO@<the Hub's current commit> when the Hub answers (2 s at most): the
-    project serves that commit until the user changes it."""
-    if not spec.hf_model or "@" in spec.hf_model or not HUB_LOOKUPS:
+    """A branch becomes the commit it is at on the Hub when the Hub answers (2 s at most): REPO alone
+    (its main) and REPO@BRANCH (with --allow-unpinned) alike, so the project serves that commit until
+    the user changes it. Otherwise the branch is kept, and revision_note says why it is not pinned."""
+    if not spec.hf_model:
         return spec
-    sha = sizing.hub_commit(spec.hf_model)
-    return dataclasses.replace(spec, hf_model=f"{spec.hf_model}@{sha}") if sha else spec
+    repo, _, branch = spec.hf_model.partition("@")
+    if PINNED_REVISION.fullmatch(branch) or not HUB_LOOKUPS:
+        return spec
+    branch = branch or "main"
+    switch = sizing.offline_switch()
+    if switch:
+        _PIN_NOTES[spec.hf_model] = f"{switch} is set, so the Hub was not asked for {branch}'s commit"
+        return spec
+    sha = _branch_commit(repo, branch)
+    if sha is None:
+        _PIN_NOTES[spec.hf_model] = (
+            f"the Hub gave no commit for {branch} (no answer within 2 s, or no such repo or branch)"
+        )
+        return spec
+    _PIN_NOTES[f"{repo}@{sha}"] = f"{branch}'s commit on the Hub now"
+    return dataclasses.replace(spec, hf_model=f"{repo}@{sha}")
+
+
+def revision_note(hf_model: str) -> str | None:
+    """Why a revision is what it is: the branch a pinned commit came from, or why a branch is not pinned
+    (None for a commit the user gave)."""
+    if hf_model in _PIN_NOTES:
+        return _PIN_NOTES[hf_model]
+    branch = hf_model.partition("@")[2]
+    if PINNED_REVISION.fullmatch(branch):
+        return None
+    return f"modalgen did not ask the Hub for {branch or 'main'}'s commit"
 
 
 def tensor_parallel(stack: str) -> bool:

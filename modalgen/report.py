@@ -8,6 +8,8 @@ from modalgen import catalog
 from modalgen.spec import Spec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modalgen.merge import Plan as MergePlan
     from modalgen.plan import Function, Plan
 
@@ -56,6 +58,19 @@ def plan_table(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def revision_note(hf_model: str) -> str | None:
+    from modalgen.plan import revision_note
+
+    return revision_note(hf_model)
+
+
+def unpinned_line(spec: Spec, plan: Plan) -> str:
+    """Why the model follows a branch, what that means, and how to pin it."""
+    model = plan.model
+    return (f"not pinned: {revision_note(spec.hf_model)}; `make download` takes {model['revision']}'s newest "
+            f"commit. Pin one: modalgen set --hf-model {model['repo']}@<commit>")  # fmt: skip
+
+
 def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> str:
     rows = [
         ("name", f"{spec.name} (package {spec.package})"),
@@ -85,12 +100,11 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
     if plan.model:
         model = plan.model
-        rows.append(("model", f"{model['repo']} at {model['revision']} (`make download`, on CPU, into the "
-                     f"{catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
+        note = revision_note(spec.hf_model) if model["pinned"] else None  # "main's commit on the Hub now"
+        rows.append(("model", f"{model['repo']} at {model['revision']} ({f'{note}; ' if note else ''}"
+                     f"`make download`, on CPU, into the {catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
         if not model["pinned"]:
-            rows.append(("revision", "not pinned: the Hub did not answer; `make download` takes "
-                         f"{model['revision']}'s newest commit. Pin one: "
-                         f"modalgen set --hf-model {model['repo']}@<commit>"))  # fmt: skip
+            rows.append(("revision", unpinned_line(spec, plan)))
         if model.get("arithmetic"):
             rows.append(("memory", model["arithmetic"]))
         if model["gated"]:
@@ -121,6 +135,32 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
     width = max(len(k) for k, _ in rows)
     head = "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
     return head + "\n\n" + plan_table(plan)
+
+
+def smoke_checks(plan: Plan) -> str:
+    """What `make smoke` checks besides each answer, worded for the plan's shape: one GPU, fallbacks,
+    CPU only, or functions on a GPU beside functions on CPU."""
+    on_gpu = [fn for fn in plan.functions if fn.gpu]
+    if not on_gpu:
+        return "each function's answer, and that each ran on CPU"
+    notes = ["any of its fallbacks"] if any(len(fn.gpu) > 1 for fn in on_gpu) else []
+    if len(on_gpu) < len(plan.functions):
+        notes.append("no GPU for those planned on CPU")
+    return "each function's answer and its GPU type and count" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def next_steps(target: Path, plan: Plan, *, token: bool) -> str:
+    """What to run after `modalgen new`, in order."""
+    steps = [f"cd {target}"]
+    if not token:
+        steps.append("uv run modal setup      # no Modal token found yet")
+    steps += [
+        "make install            # .venv and uv.lock (commit uv.lock)",
+        "make test               # offline: the real modal package, no account needed",
+        f"make smoke              # on Modal: {smoke_checks(plan)}",
+        "make deploy",
+    ]
+    return "Next steps:\n" + "\n".join(f"  {s}" for s in steps)
 
 
 def gpu_table(hours: float | None = None) -> str:

@@ -195,13 +195,13 @@ def model_shape(
     if _hub_allowed(hub) and (flag_params is None or want_config):
         info, config = _hub_lookup(repo_id, revision, want_params=flag_params is None, timeout=timeout)
     hub_params = _safetensors_total(info) if info is not None else None
-    total, source = _pick_params(repo_id, flag_params, hub_params, known)
+    total, source = _pick_params(repo, repo_id, flag_params, hub_params, known)
     experts = known.experts if known is not None and known.experts else _experts_from_name(repo_id)
     return models.shape_of(repo_id, total, source, experts, known=known, info=info, config=config)
 
 
 def _pick_params(
-    repo_id: str, flag_params: float | None, hub_params: float | None, known: ModelShape | None
+    repo: str, repo_id: str, flag_params: float | None, hub_params: float | None, known: ModelShape | None
 ) -> tuple[float, str]:
     """The first parameter count available, and its source, in the order model_shape documents."""
     if flag_params is not None:
@@ -213,11 +213,12 @@ def _pick_params(
     from_name = params_from_name(repo_id)
     if from_name is not None:
         return from_name, "name"
+    # The model is what the user named (--hf-model, as typed); --model-params is how to size it.
     raise SizingError(
-        "--model-params",
-        repo_id,
-        f"the parameter count of {repo_id}, e.g. --model-params 8B"
-        " (it could not be read from the Hub or the name)",
+        "--hf-model",
+        str(repo).strip(),
+        f"its size is unknown: the parameter count of {repo_id} could not be read from the Hub or the name; "
+        "give it with --model-params N, e.g. --model-params 8B",
     )
 
 
@@ -272,18 +273,28 @@ def _hub_lookup(
     return snapshot.get("info"), snapshot.get("config")
 
 
-def hub_commit(repo_id: str, timeout: float = 2.0) -> str | None:
-    """The commit the Hub's main branch of `repo_id` is at, to pin a bare REPO; None when the Hub
-    is not allowed or does not answer within `timeout`."""
+def offline_switch() -> str | None:
+    """The environment variable that keeps modalgen off the Hub (HF_HUB_OFFLINE, MODALGEN_OFFLINE), if set."""
+    return next((name for name in _OFFLINE_ENVS if os.environ.get(name, "").strip().lower() in _TRUTHY), None)
+
+
+def hub_commit(repo_id: str, revision: str = "main", timeout: float = 2.0) -> str | None:
+    """The commit a branch (or tag) of `repo_id` is at on the Hub, to pin REPO or REPO@BRANCH; None when
+    the Hub is not allowed, does not answer within `timeout`, or knows no such repo or branch."""
     if not _hub_allowed(True) or not _REPO_RE.match(repo_id) or ".." in repo_id:
+        return None
+    if not _REVISION_RE.match(revision):
         return None
     import threading
     from urllib.parse import quote
 
     found: dict[str, Any] = {}
+    url = f"{_hub_base()}/api/models/{quote(repo_id, safe='/')}"
+    if revision != "main":  # the same address _hub_lookup asks for a revision's metadata
+        url += f"/revision/{quote(revision, safe='')}"
 
     def work() -> None:
-        found["info"] = _get_json(f"{_hub_base()}/api/models/{quote(repo_id, safe='/')}", timeout)
+        found["info"] = _get_json(url, timeout)
 
     worker = threading.Thread(target=work, name="modalgen-hub-commit", daemon=True)
     worker.start()

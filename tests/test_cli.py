@@ -528,3 +528,26 @@ def test_the_readme_example_session_is_what_modalgen_prints(tmp_path):
     assert result.returncode == 0, result.stderr
     timing = re.compile(r"in \d+\.\d s\.")
     assert timing.sub("", result.stdout.rstrip()) == timing.sub("", printed.rstrip())
+
+
+def test_the_readme_set_up_commands_make_a_project_outside_the_checkout_and_run_the_tests(tmp_path):
+    """The README's two set-up commands: the first makes a project, and not inside the checkout it is
+    run from; the second runs modalgen's tests. Run as written, `uv run modalgen` as this Python."""
+    import shlex
+
+    checkout = Path(__file__).resolve().parent.parent
+    readme = (checkout / "README.md").read_text()
+    block = readme.split("## Set up and run", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #")[0].strip() for line in block.strip().splitlines()]
+    assert len(commands) == 2 and commands[1] == "uv run pytest", commands
+    assert commands[0].startswith("uv run modalgen new "), commands[0]
+    args = shlex.split(commands[0].removeprefix("uv run modalgen "))
+    home = tmp_path / "home"
+    args = [a.replace("~", str(home), 1) if a.startswith("~") else a for a in args]  # the shell's ~
+    before = {str(p) for p in checkout.iterdir()}
+    result = run(args, checkout, env={"HOME": str(home), "MODAL_CONFIG_PATH": str(tmp_path / "none.toml")})
+    assert result.returncode == 0, result.stderr
+    made = [p for p in home.rglob(".modalgen-answers.yml")]
+    assert len(made) == 1 and checkout not in made[0].parents, made
+    assert {str(p) for p in checkout.iterdir()} == before  # nothing new in the checkout
+    assert "~/.local/bin" in readme and "uv tool update-shell" in readme

@@ -135,3 +135,53 @@ def test_the_verdict_does_not_depend_on_how_modalgen_was_installed(tmp_path):
                 [(c["name"], c["ok"]) for c in report["checks"] if c["name"] not in ("python", "uv")]
             )
         assert results[0] == results[1], (where, results)
+
+
+@pytest.mark.parametrize("where", ["doc", "doc/tests", "doc/doc"])
+def test_the_project_is_found_from_any_folder_inside_it(tmp_path, where):
+    """`doctor` walks up to the folder holding .modalgen-answers.yml, and its fix runs from here."""
+    project = render(parse_spec({"name": "doc"}), tmp_path / "doc")
+    here = tmp_path / where
+    found = checks(doctor(tmp_path, "--json", cwd=here))
+    assert (
+        found["answers"]["ok"] is True
+        and str(project / ".modalgen-answers.yml") in found["answers"]["detail"]
+    )
+    fix = found["modal"]["fix"]
+    assert found["modal"]["ok"] is False and fix.startswith("make ") and fix.endswith(" install")
+    dry = subprocess.run([*fix.split()[:-1], "-n", "install"], cwd=here, capture_output=True, text=True)
+    assert dry.returncode == 0 and "uv sync" in dry.stdout, dry.stderr  # the target exists, from here
+    inside_other = checks(doctor(tmp_path, "--json", "--project", str(project / "tests")))
+    assert inside_other["answers"]["ok"] is True
+
+
+def _modal_commands(fix: str) -> list[list[str]]:
+    """Each `modal` command line a fix names: `uvx modal token set --token-id <ID> ...` -> its words."""
+    import re
+
+    found = re.findall(r"(?:uvx |uv run )?modal ([a-z]+(?: [a-z]+)?)((?: --[a-z-]+(?: <[A-Z]+>)?)*)", fix)
+    return [[*sub.split(), *(w for w in flags.split() if w.startswith("--"))] for sub, flags in found]
+
+
+def test_every_fix_outside_a_project_works_as_written(tmp_path):
+    """Outside a project, each fix is a command that exists, with options that exist: `uv run modal`
+    finds no modal there, so the token fixes run modal with uvx; a broken config is moved aside."""
+    import shutil
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[default\n")
+    result = doctor(tmp_path, "--json", env={"MODAL_CONFIG_PATH": str(broken)})
+    fixes = [c["fix"] for c in json.loads(result.stdout)["checks"] if c["fix"]]
+    assert len(fixes) == 2 and all("uv run modal" not in fix for fix in fixes), fixes
+    commands = [command for fix in fixes for command in _modal_commands(fix)]
+    assert ["token", "set", "--token-id", "--token-secret"] in commands and ["token", "new"] in commands
+    for command in commands:  # the modal CLI this project's tests install: each command, each option
+        words = [w for w in command if not w.startswith("--")]
+        shown = subprocess.run(
+            [sys.executable, "-m", "modal", *words, "--help"], capture_output=True, text=True
+        )
+        assert shown.returncode == 0, (command, shown.stderr)
+        assert all(option in shown.stdout for option in command if option.startswith("--")), command
+    assert all(fix.startswith(("uvx modal ", "mv ")) for fix in fixes) and shutil.which("uvx")
+    moved = next(fix for fix in fixes if fix.startswith("mv "))
+    assert moved.startswith(f"mv {broken} {broken}.bak, then uvx modal token set")

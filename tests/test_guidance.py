@@ -85,7 +85,8 @@ def test_jobs_go_to_the_deployed_app_and_results_are_fetched_by_id(tmp_path):
     project = _project(tmp_path, "jobs", workload=["spawn"])
     makefile = (project / "Makefile").read_text()
     assert "modal run $(ENV_FLAG) -m $(PACKAGE).app::app.run_spawn" in makefile and "--detach" not in makefile
-    assert "python -m $(PACKAGE).jobs submit" in makefile and "python -m $(PACKAGE).jobs fetch $(ID)" in makefile
+    assert "python -m $(PACKAGE).jobs submit" in makefile
+    assert "python -m $(PACKAGE).jobs fetch $(ID)" in makefile
     readme = (project / "README.md").read_text()
     assert "make submit" in readme and "make fetch ID=fc-..." in readme and "job-queue" in readme
 

@@ -397,9 +397,11 @@ def test_model_shape_offline_order_flag_known_name() -> None:
 
 def test_model_shape_without_any_size_asks_for_the_flag() -> None:
     with pytest.raises(SizingError) as err:
-        model_shape("acme/mystery-model")
-    assert err.value.field == "--model-params"
-    assert "acme/mystery-model" in str(err.value) and "--model-params 8B" in str(err.value)
+        model_shape("acme/mystery-model@main")
+    # The model is the input at fault: named as --hf-model, as typed; --model-params is the way out.
+    assert err.value.field == "--hf-model" and err.value.value == "acme/mystery-model@main"
+    assert "acme/mystery-model" in str(err.value) and "--model-params N" in str(err.value)
+    assert "--model-params 8B" in str(err.value)
 
 
 @pytest.mark.parametrize("repo", ["", "a b/c", "../etc/passwd", "org/model/extra", "org/mo?del"])

@@ -214,7 +214,8 @@ def test_gpus_model_lists_fitting_shapes_cheapest_first_offline(tmp_path):
             "3.11, 3.12",
         ),
         (["--stack", "embeddings", "--max-model-len", "4096"], "--max-model-len", "--stack"),
-        (["--stack", "vllm", "--hf-model", "org/Unnamed@" + SHA], "--model-params", "could not be read"),
+        (["--stack", "vllm", "--hf-model", "org/Unnamed@" + SHA], "--hf-model", "org/Unnamed@" + SHA),
+        (["--stack", "vllm", "--hf-model", "org/Unnamed@" + SHA], "--model-params N", "could not be read"),
         (
             ["--stack", "vllm", "--hf-model", "org/Unnamed@" + SHA, "--model-params", "lots"],
             "--model-params",

@@ -88,7 +88,11 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     answer(child, "Volume name", "model-cache", ENTER)
     answer(child, "Mount path", "\b" * 20 + "/models", ENTER)
     answer(child, "Another Volume", ENTER)
-    answer(child, "Secrets", "openai, hf-token", ENTER)
+    answer(child, "Secrets", "y")  # one Secret per answer, as --secret takes it
+    answer(child, "as --secret takes it", "openai", ENTER)
+    answer(child, "Another Secret", "y")
+    answer(child, "as --secret takes it", "hf-token", ENTER)
+    answer(child, "Another Secret", ENTER)
     answer(child, "Hugging Face", "org/model@" + "a" * 40, ENTER)
     answer(child, "Container Python", DOWN, ENTER)  # 3.13
     answer(child, "Tune scaling", "y")
@@ -176,7 +180,9 @@ def test_no_at_the_summary_changes_one_answer_and_keeps_the_others(tmp_path):
     answer(child, "fallback", ENTER)
     answer(child, "Workloads", ENTER)
     answer(child, "Mount a Volume", ENTER)
-    answer(child, "Secrets", "openai", ENTER)
+    answer(child, "Secrets", "y")
+    answer(child, "as --secret takes it", "openai", ENTER)
+    answer(child, "Another Secret", ENTER)
     for prompt in ("Hugging Face", "Container Python", "Tune scaling"):
         answer(child, prompt, ENTER)
     child.expect("batch_job")  # the plan is shown before the confirmation
@@ -218,9 +224,12 @@ def test_errors_name_the_item_and_the_cron_field(tmp_path):
     child.send("\b" * 12 + "0 7 * * *" + ENTER)
     answer(child, "Time zone", ENTER)
     answer(child, "Mount a Volume", ENTER)
-    answer(child, "Secrets", "good, bad name", ENTER)
+    answer(child, "Secrets", "y")
+    answer(child, "as --secret takes it", "good", ENTER)
+    answer(child, "Another Secret", "y")
+    answer(child, "as --secret takes it", "bad name", ENTER)
     child.expect("--secret 2")
-    child.send("\b" * 10 + ENTER)
+    child.send("\b" * 10 + ENTER)  # an empty answer: no second Secret after all
     for prompt in ("Hugging Face", "Tune scaling"):
         answer(child, prompt, ENTER)
     answer(child, "Create the project", ENTER)
@@ -257,3 +266,99 @@ def test_add_wizard_declined_writes_nothing(tmp_path):
     assert finish(child) == 1
     assert (tmp_path / "keeps/.modalgen-answers.yml").read_text() == before
     assert not (tmp_path / "keeps/keeps/web.py").exists()
+
+
+FLAGGED = ["--workload", "batch", "--python", "3.12", "--description", "d", "--stack", "plain", "--no-git"]
+
+
+def test_a_secret_with_keys_is_one_secret_as_the_flag_reads_it(tmp_path):
+    """`db:DB_USER,DB_PASSWORD` is one Secret with two keys, as `--secret` reads it, not a second
+    Secret named DB_PASSWORD."""
+    child = spawn(["new", "keys", "--gpu", "T4", *FLAGGED], tmp_path)
+    answer(child, "Mount a Volume", ENTER)
+    answer(child, "Secrets", "y")
+    answer(child, "as --secret takes it", "db:DB_USER,DB_PASSWORD", ENTER)
+    answer(child, "Another Secret", "y")
+    answer(child, "as --secret takes it", "openai", ENTER)
+    answer(child, "Another Secret", ENTER)
+    for prompt in ("Hugging Face", "Tune scaling", "Create the project"):
+        answer(child, prompt, ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "keys/.modalgen-answers.yml").read_text())
+    assert answers["secret"] == [{"name": "db", "keys": ["DB_USER", "DB_PASSWORD"]},
+                                 {"name": "openai", "keys": ["OPENAI_API_KEY"]}]  # fmt: skip
+
+
+def test_a_time_zone_folder_is_asked_again_with_the_message(tmp_path):
+    """`Europe` is a folder of the tz database: the wizard says so and asks again, keys intact."""
+    flags = ["--workload", "cron", "--python", "3.12", "--description", "d", "--stack", "plain", "--no-git"]
+    child = spawn(["new", "zones", "--gpu", "T4", *flags], tmp_path)
+    answer(child, "Schedule by", ENTER)
+    answer(child, "Cron schedule", ENTER)
+    answer(child, "Time zone", "Europe", ENTER)
+    child.expect("Europe is a region of the time zone database, not a zone")
+    child.send("\b" * 6 + "Etc" + ENTER)
+    child.expect("Etc is a region")
+    child.send("\b" * 3 + "Europe/Berlin" + ENTER)
+    child.expect("next runs")
+    for prompt in ("Mount a Volume", "Secrets", "Hugging Face", "Tune scaling", "Create the project"):
+        answer(child, prompt, ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "zones/.modalgen-answers.yml").read_text())
+    assert answers["timezone"] == "Europe/Berlin"
+
+
+def test_the_change_menu_shows_answers_as_typed_and_starts_from_them(tmp_path):
+    """After "no": each group's answers as the user typed them (no Python list or dict), and each
+    question asked again starts from the current answer, so Enter all the way keeps it."""
+    given = ["--gpu", "H100:2", "--gpu", "A100-80GB:2", "--volume", "model-cache:/models",
+             "--secret", "db:USER,PASS", "--secret", "openai", "--max-containers", "4"]  # fmt: skip
+    child = spawn(["new", "menu", *given, *FLAGGED], tmp_path)
+    answer(child, "Hugging Face", ENTER)
+    answer(child, "Tune scaling", ENTER)
+    answer(child, "Create the project", "n")
+    child.expect("Change an answer, or quit")
+    child.expect("quit")
+    menu = child.before
+    assert "model-cache:/models" in menu and "db:USER,PASS; openai" in menu and "H100:2, A100-80GB:2" in menu
+    assert "{'" not in menu and "['" not in menu and '"' not in menu, menu
+    child.send(DOWN * 3 + ENTER)  # name, description, stack, gpu
+    answer(child, "GPU type", ENTER)  # the cursor starts on H100, the current type
+    answer(child, r"How many H100 per container \(1-8\) \[2\]", ENTER)
+    answer(child, "Add a fallback GPU", ENTER)  # yes: there is one
+    answer(child, "Fallback GPU type", ENTER)  # A100-80GB
+    answer(child, r"How many A100-80GB per container \(1-8\) \[2\]", ENTER)
+    answer(child, "Add a fallback GPU", ENTER)  # no more
+    answer(child, "Create the project", "n")
+    answer(
+        child, "Change an answer, or quit", DOWN * 8, ENTER
+    )  # ... gpu, workload, schedule, web, volume, secret
+    answer(child, "Secrets", ENTER)  # yes: there are some
+    answer(child, r"as --secret takes it: NAME or NAME:KEY1,KEY2 \[db:USER,PASS\]", ENTER)
+    answer(child, "Another Secret", ENTER)
+    answer(child, r"takes it: NAME or NAME:KEY1,KEY2 \[openai\]", ENTER)
+    answer(child, "Another Secret", ENTER)  # no more
+    answer(child, "Create the project", "n")
+    answer(child, "Change an answer, or quit", UP * 2, ENTER)  # scaling and image, above quit
+    answer(child, r"Seconds one input may run .*\[600\]", ENTER)
+    answer(child, r"Cap on containers .*Enter: 4; default: Modal's default", "\b" * 3 + "default", ENTER)
+    for prompt in (
+        "Retries",
+        "MiB of memory",
+        "fresh container",
+        "Image base",
+        "Debian",
+        "Python packages",
+        "Environment",
+        "uv.lock",
+        "Memory snapshots",
+    ):
+        answer(child, prompt, ENTER)
+    answer(child, "Create the project", ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "menu/.modalgen-answers.yml").read_text())
+    assert answers["gpu"] == ["H100:2", "A100-80GB:2"]
+    assert answers["secret"] == [{"name": "db", "keys": ["USER", "PASS"]},
+                                 {"name": "openai", "keys": ["OPENAI_API_KEY"]}]  # fmt: skip
+    assert answers["volume"] == [{"name": "model-cache", "mount": "/models"}]
+    assert answers.get("max_containers") is None  # `default` gave Modal's back
