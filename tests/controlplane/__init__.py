@@ -1,0 +1,5 @@
+"""A local Modal control plane (placeholder docstring)."""
+
+from .plane import ControlPlane
+
+__all__ = ["ControlPlane"]
