@@ -10,9 +10,9 @@ covers the web endpoint in each style, alone and as a front for a worker.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -104,10 +104,8 @@ def test_projects_without_an_endpoint_have_no_bench(tmp_path):
 
 # --- `make coldstart` and `make bench` through the real make, against the local control plane ------
 #
-# The Makefile runs `uv run python -m PACKAGE.bench ...`; a `uv` on PATH that runs its arguments in
-# this environment (which has the project's runtime packages: modal, httpx) stands in for uv's
-# project environment, so no project is synced. The `modal` those scripts call is the real CLI
-# (this environment's), talking to the control plane.
+# The recipes run as written; the `modal` those scripts call is the real CLI, talking to the control
+# plane (`control_plane.make`: `uv run` runs in this environment, no project is synced).
 
 ENDPOINT_PROJECT = {"name": "cold", "stack": "plain", "gpu": ["L4"], "web_style": "asgi", "workload": ["web"]}
 
@@ -117,37 +115,10 @@ def endpoint_project(tmp_path_factory) -> Path:
     return render(parse_spec(ENDPOINT_PROJECT), tmp_path_factory.mktemp("make") / ENDPOINT_PROJECT["name"])
 
 
-class Make:
-    """`make TARGET VAR=...` in the rendered project, with the control plane's environment."""
-
-    def __init__(self, project: Path, env: dict[str, str]):
-        self.project, self.env = project, env
-
-    def start(self, *args: str) -> subprocess.Popen:
-        # A session of its own, so that a timeout ends make and what it started, not make alone.
-        return subprocess.Popen(["make", *args], cwd=self.project, env=self.env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)  # fmt: skip
-
-    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        process = self.start(*args)
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise
-        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
 @pytest.fixture
-def make(tmp_path, control_plane, endpoint_project) -> Make:
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    (shim / "uv").write_text('#!/bin/sh\n[ "$1" = run ] && shift\nexec "$@"\n')
-    (shim / "uv").chmod(0o755)
-    path = os.pathsep.join([str(shim), str(Path(sys.executable).parent), os.environ["PATH"]])
-    return Make(endpoint_project, control_plane.subprocess_env(PATH=path))
+def make(control_plane, endpoint_project):
+    """`make("bench", "URL=...")` in the endpoint project, against the control plane."""
+    return functools.partial(control_plane.make, endpoint_project)
 
 
 class ScriptedEndpoint:
@@ -228,17 +199,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_make_bench_against_nothing_says_it_is_waiting_and_gives_up_without_figures(make):
+def test_make_bench_against_nothing_says_it_is_waiting_and_gives_up_without_figures(
+    control_plane, endpoint_project
+):
     url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there: connection refused
     started = time.monotonic()
-    process = make.start("bench", f"URL={url}")
+    process = control_plane.make.start(endpoint_project, "bench", f"URL={url}")
     try:
         waiting = process.stderr.readline()  # the first line it says, as soon as it says it
         said_after = time.monotonic() - started
         stdout, stderr = process.communicate(timeout=90)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+        control_plane.make.stop(process)
     assert "waiting for" in waiting and "connection refused" in waiting and url in waiting, waiting
     assert said_after < 20, said_after  # the interpreter's start, then one refused connection
     assert process.returncode != 0 and "gave up" in stderr, stderr

@@ -6,6 +6,7 @@ client, its prompts and its output formats are Modal's own; only the server is a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -85,24 +86,28 @@ def test_a_pending_call_times_out_until_it_has_a_result(control_plane):
             modal.FunctionCall.from_id(failing).get(timeout=5)
 
 
-def test_run_detach_creates_a_detached_app(control_plane, tmp_path):
-    project = _project(tmp_path, "detached", {"gpu": [], "workload": ["spawn"]})
-    assert control_plane.modal("deploy", "-m", "detached.app", cwd=project).returncode == 0
-    plan = read_plan(project)
-    run = next(t for t in plan["make"] if t["name"] == "run")["recipe"][0]
-    entry = re.search(r"::(\S+)", run).group(1)
-    assert "--detach" in run.split()
-    done = control_plane.modal("run", "--detach", "-m", f"detached.app::{entry}", cwd=project)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+def test_a_jobs_projects_make_targets_deploy_submit_detached_fetch_and_read_logs(control_plane, tmp_path):
+    project = _project(tmp_path, "jobs", {"gpu": [], "workload": ["spawn"]})
+    make = functools.partial(control_plane.make, project)
+    deployed = make("deploy")
+    assert deployed.returncode == 0 and "App deployed" in deployed.stdout, deployed.stderr[-2000:]
+    control_plane.answer("background_job", lambda text: {"echo": f"done: {text}"})
+    run = make("run")  # `modal run --detach ...`
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     # The client asks for a detached app when it creates the app, and publishes it so
-    # (modal/runner.py, `_run_app`).
-    created = [r for r in control_plane.calls("AppCreate") if r.app_state == api_pb2.APP_STATE_DETACHED]
-    assert len(created) == 1
-    published = [r.app_state for r in control_plane.calls("AppPublish")]
-    assert api_pb2.APP_STATE_DETACHED in published
-    # Every call id it printed is a call the control plane received.
-    printed = set(re.findall(r"\bfc-[0-9A-Za-z]+", done.stdout))
-    assert printed and printed <= {call.call_id for call in control_plane.spawned()}
+    # (modal/runner.py, `_run_app`): its work outlives the terminal.
+    assert [r.app_state for r in control_plane.calls("AppCreate")].count(api_pb2.APP_STATE_DETACHED) == 1
+    assert api_pb2.APP_STATE_DETACHED in [r.app_state for r in control_plane.calls("AppPublish")]
+    # Every call id it printed is a call the control plane received; `make fetch` collects one.
+    printed = sorted(set(re.findall(r"\bfc-[0-9A-Za-z]+", run.stdout)))
+    assert printed and set(printed) <= {call.call_id for call in control_plane.spawned("background_job")}
+    fetched = make("fetch", f"ID={printed[0]}")
+    assert fetched.returncode == 0 and "done: " in fetched.stdout, (
+        fetched.stdout[-2000:] + fetched.stderr[-2000:]
+    )
+    control_plane.log("jobs", "a line a job printed")
+    logs = make("logs-recent")  # `modal app logs jobs`
+    assert logs.returncode == 0 and "a line a job printed" in logs.stdout, logs.stderr[-2000:]
 
 
 def test_app_logs_prints_the_apps_recent_lines(control_plane):

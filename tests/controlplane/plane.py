@@ -16,6 +16,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from . import rpc_apps, rpc_calls, rpc_containers, rpc_logs, rpc_session
+from .project import ProjectMake, uv_shim
 from .server import RpcServer, new_id
 from .state import PENDING, App, Call, Container, Function, LogLine, World
 
@@ -59,6 +60,13 @@ class ControlPlane:
             if not k.startswith("MODAL_") and k not in {"VIRTUAL_ENV", "PYTHONPATH"}
         }
         return {**keep, **self.env, **extra}
+
+    @property
+    def make(self) -> ProjectMake:
+        """`control_plane.make(project, "deploy")`: a generated project's make target, its `uv run`
+        run in this environment, its `modal` commands answered here (tests/controlplane/project.py).
+        `control_plane.make.start(project, ...)` returns the running process."""
+        return ProjectMake(self.subprocess_env(), uv_shim(self.home / "bin"))
 
     def modal(
         self, *args: str, cwd: Path | str | None = None, input: str | None = None, timeout: float = 120
@@ -139,7 +147,7 @@ class ControlPlane:
             for tag in functions:
                 definition = rpc_apps.api_pb2.Function(function_name=tag)
                 function_id = new_id("fu")
-                handle = rpc_apps.handle_metadata(app, definition, function_id)
+                handle = rpc_apps.handle_metadata(app, definition)
                 data = rpc_apps.function_data(definition)
                 self.world.functions[function_id] = Function(
                     function_id, app.app_id, tag, definition, data, handle

@@ -49,9 +49,7 @@ def web_url(app: App, tag: str) -> str:
     return f"https://standin--{label}.modal.run"
 
 
-def handle_metadata(
-    app: App, definition: api_pb2.Function, function_id: str
-) -> api_pb2.FunctionHandleMetadata:
+def handle_metadata(app: App, definition: api_pb2.Function) -> api_pb2.FunctionHandleMetadata:
     """What the client hydrates a Function from (modal/_functions.py, `_Function._hydrate_metadata`)."""
     handle = api_pb2.FunctionHandleMetadata(
         app_id=app.app_id,
@@ -175,7 +173,7 @@ def register(handlers: dict, world: World) -> None:
         for method, method_definition in request.method_definitions.items():
             definition.method_definitions[method].CopyFrom(method_definition)
         function_id = request.existing_function_id or new_id("fu")
-        handle = handle_metadata(app, definition, function_id)
+        handle = handle_metadata(app, definition)
         return api_pb2.FunctionPrecreateResponse(function_id=function_id, handle_metadata=handle)
 
     def function_create(request: api_pb2.FunctionCreateRequest) -> api_pb2.FunctionCreateResponse:
@@ -187,7 +185,7 @@ def register(handlers: dict, world: World) -> None:
         else:
             definition, data = as_function(request.function_data), request.function_data
         function_id = request.existing_function_id or new_id("fu")
-        handle = handle_metadata(app, definition, function_id)
+        handle = handle_metadata(app, definition)
         definition = api_pb2.Function.FromString(definition.SerializeToString())  # a copy, to add to
         definition.web_url = handle.web_url
         definition.flash_service_urls.extend(handle._experimental_flash_urls)
@@ -218,7 +216,8 @@ def register(handlers: dict, world: World) -> None:
         return [api_pb2.ImageJoinStreamingResponse(result=result, eof=True)]
 
     def mount_put_file(request: api_pb2.MountPutFileRequest):
-        # "exists" spares the client the upload of the file's content (modal/mount.py, `_Mount._load_mount`).
+        # The client sends a file until the server says it exists, then goes on (modal/mount.py,
+        # `_Mount._load_mount`: `if response.exists`); the content is not kept.
         return api_pb2.MountPutFileResponse(exists=True)
 
     handlers.update(

@@ -13,6 +13,7 @@ import asyncio
 import inspect
 import itertools
 import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,12 @@ from typing import Any
 import grpclib.const
 import grpclib.server
 from google.protobuf.message import Message
+from grpclib import GRPCError
 from modal_proto import api_grpc
 
-# A handler takes the request and returns the reply (a list of replies, or an async iterator of
-# them, for a server-streaming RPC; None for the default reply); it may be a coroutine function, and may raise
-# grpclib.exceptions.GRPCError to answer with a status, as Modal's server does.
+# A handler takes the request and returns the reply: a list of replies, or an async iterator of
+# them, for a server-streaming RPC; None for the default reply. It may be a coroutine function, and
+# may raise grpclib.GRPCError to answer with a status (NOT_FOUND ...), as Modal's server does.
 Handler = Callable[[Any], Any]
 
 
@@ -72,7 +74,8 @@ class RpcServer:
         self.socket_path = socket_path
         self.handlers: dict[str, Handler] = {}
         self.requests: list[tuple[str, Message]] = []
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.errors: list[str] = []  # handlers that raised something else than a GRPCError
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._server: grpclib.server.Server | None = None
         self._thread: threading.Thread | None = None
@@ -96,9 +99,15 @@ class RpcServer:
             request = await stream.recv_message()
             self.record(name, request)
             handler = self.handlers.get(name)
-            reply = None if handler is None else handler(request)
-            if inspect.isawaitable(reply):
-                reply = await reply
+            try:
+                reply = None if handler is None else handler(request)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            except GRPCError:
+                raise
+            except Exception:  # a bug of the stand-in, not an answer: the fixture fails the test
+                self.errors.append(f"{name}: {traceback.format_exc()}")
+                raise
             if reply is None:  # no handler, or one that only changes state
                 reply = fill_ids(method.reply_type())
             if not streaming:
@@ -125,7 +134,7 @@ class RpcServer:
         def run() -> None:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
-            self.loop = loop
+            self._loop = loop
             self._server = grpclib.server.Server([self])
             try:
                 loop.run_until_complete(self._server.start(path=str(self.socket_path)))
@@ -144,13 +153,8 @@ class RpcServer:
         if not ready.wait(10) or failed:
             raise RuntimeError(f"the control plane did not start on {self.socket_path}: {failed}")
 
-    def call_soon(self, callback: Callable[[], None]) -> None:
-        """Run `callback` in the server's loop (state that handlers wait on is changed there)."""
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(callback)
-
     def stop(self) -> None:
-        if self.loop is not None and self._thread is not None:
-            self.loop.call_soon_threadsafe(self.loop.stop)
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
         self.socket_path.unlink(missing_ok=True)
