@@ -59,9 +59,11 @@ def test_deploy_sends_each_function_with_its_planned_gpus(control_plane, tmp_pat
 
 
 def test_deploy_makes_functions_resolvable_by_name_and_spawned_calls_fetchable_by_id(control_plane, tmp_path):
-    project = _project(tmp_path, "jobs", {"gpu": ["T4"], "workload": ["spawn"]})
+    project = _project(tmp_path, "jobs", {"gpu": ["T4"], "workload": ["spawn", "service"]})
     assert control_plane.modal("deploy", "-m", "jobs.app", cwd=project).returncode == 0
+    service = next(fn for fn in read_plan(project)["functions"] if fn["kind"] == "service")
     control_plane.answer("background_job", lambda text: {"echo": text})
+    control_plane.answer(f"{service['name']}.{service['method']}", lambda text: {"served": text})
     with control_plane.connected():
         with pytest.raises(modal.exception.NotFoundError):
             modal.Function.from_name("not-deployed", "background_job").hydrate()
@@ -70,6 +72,9 @@ def test_deploy_makes_functions_resolvable_by_name_and_spawned_calls_fetchable_b
         assert call.object_id == spawned.call_id and spawned.args == ("hello",)
         assert spawned.invocation_type == api_pb2.FUNCTION_CALL_INVOCATION_TYPE_ASYNC
         assert modal.FunctionCall.from_id(call.object_id).get(timeout=5) == {"echo": "hello"}
+        # A deployed class: an instance's method, called by name.
+        instance = modal.Cls.from_name("jobs", service["name"])()
+        assert getattr(instance, service["method"]).remote("hi") == {"served": "hi"}
 
 
 def test_a_pending_call_times_out_until_it_has_a_result(control_plane):

@@ -12,9 +12,15 @@ results of function calls. Nothing runs: a call's result is what a test scripts.
         functions = control_plane.functions(app)            # tag -> Function (.gpus, .definition)
         control_plane.calls("FunctionCreate")               # the recorded requests of one RPC
 
-For a process of your own (`make ...`, a project's script), pass `control_plane.env` (or
-`control_plane.subprocess_env(PATH=...)`: your environment without MODAL_* settings, plus it).
-For this process's `modal` (the Python API), use `with control_plane.connected():`.
+A generated project's make targets run as written, their `uv run` in this environment (nothing is
+synced) and their `modal` commands answered here:
+
+    done = control_plane.make(project, "fetch", f"ID={call_id}")   # a CompletedProcess
+    process = control_plane.make.start(project, "bench", "URL=...")  # running; .make.stop(process)
+
+For another process of your own, pass `control_plane.env` (or `control_plane.subprocess_env()`:
+your environment without MODAL_* settings, plus it). For this process's `modal` (the Python API:
+`Function.from_name`, `FunctionCall.from_id`), use `with control_plane.connected():`.
 
 Script what the server knows:
 
@@ -35,7 +41,8 @@ A call without an answer stays pending: `.get(timeout=t)` raises TimeoutError, a
 
 Modules: `server` (the gRPC server: every RPC, the recording, default replies), `state` (what it
 knows), `rpc_*` (the replies that are more than a default, each citing the client code it
-follows), `plane` (`ControlPlane`, the API above), `plugin` (the fixture).
+follows), `plane` (`ControlPlane`, the API above), `project` (make in a generated project),
+`plugin` (the fixture).
 """
 
 from .plane import ControlPlane

@@ -22,6 +22,8 @@ from .state import PENDING, App, Call, Container, Function, LogLine, World
 
 
 class ControlPlane:
+    """A control plane on a unix socket of its own; `start()` it, `stop()` it (the fixture does)."""
+
     def __init__(self) -> None:
         # A short path of its own: a unix socket's path is limited to ~100 bytes, pytest's
         # tmp_path can be longer.
@@ -202,8 +204,9 @@ class ControlPlane:
         self.world.stop_delay = seconds
 
     def answer(self, tag: str, compute) -> None:
-        """Calls of the function `tag` (any app) return `compute(*args, **kwargs)`, or fail with what
-        it raises. Without an answer, a call stays pending until `finish`."""
+        """Calls of the function `tag` (any app; "Cls.method" for a class's method) return
+        `compute(*args, **kwargs)`, or fail with what it raises. Without an answer, a call stays
+        pending until `finish`."""
         with self.world.lock:
             self.world.answers[tag] = compute
 

@@ -209,6 +209,19 @@ def register(handlers: dict, world: World) -> None:
             function_id=function.function_id, handle_metadata=function.handle, function=function.data
         )
 
+    def function_bind_params(request: api_pb2.FunctionBindParamsRequest):
+        # An instance of a class (`Service()`) is the class's service function bound to the
+        # constructor's parameters (modal/_function_variants.py, `_load`); it calls like the base.
+        with world.lock:
+            base = world.functions.get(request.function_id)
+            if base is None:
+                raise GRPCError(Status.NOT_FOUND, f"Function {request.function_id} not found")
+            bound = Function(new_id("fu"), base.app_id, base.tag, base.definition, base.data, base.handle)
+            world.functions[bound.function_id] = bound
+        return api_pb2.FunctionBindParamsResponse(
+            bound_function_id=bound.function_id, handle_metadata=base.handle
+        )
+
     def image_join_streaming(request: api_pb2.ImageJoinStreamingRequest):
         # Every image "builds" at once: the client waits for a result with a status
         # (modal/_image.py, `_image_await_build_result`).
@@ -230,6 +243,7 @@ def register(handlers: dict, world: World) -> None:
         FunctionPrecreate=function_precreate,
         FunctionCreate=function_create,
         FunctionGet=function_get,
+        FunctionBindParams=function_bind_params,
         ImageJoinStreaming=image_join_streaming,
         MountPutFile=mount_put_file,
     )

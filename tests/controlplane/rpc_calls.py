@@ -44,6 +44,8 @@ def register(handlers: dict, world: World) -> None:
             function = world.functions.get(request.function_id)
             app = world.apps.get(function.app_id) if function else None
             tag = function.tag if function else ""
+            if item.input.method_name:  # a class's method: its service function is "Cls.*"
+                tag = f"{tag.removesuffix('.*')}.{item.input.method_name}"
             call = Call(
                 new_id("fc"),
                 request.function_id,

@@ -21,7 +21,7 @@ from .state import Container, World
 def register(handlers: dict, world: World) -> None:
     def known(task_id: str) -> Container:
         container = world.container(task_id)
-        if container is None:
+        if container is None:  # the stand-in's answer for an id it never made; the CLI prints it
             raise GRPCError(Status.NOT_FOUND, f"Container {task_id} not found")
         return container
 
