@@ -17,6 +17,7 @@ from modal_proto import api_pb2
 
 from modalgen.render import render
 from modalgen.spec import parse_spec
+from tests.controlplane import requested_gpus
 from tests.generated import read_plan
 
 # Projects whose deploy covers each way a function gets its hardware: GPU fallbacks, several GPUs,
@@ -47,15 +48,16 @@ def test_deploy_sends_each_function_with_its_planned_gpus(control_plane, tmp_pat
     done = control_plane.modal("deploy", "-m", f"{plan['package']}.app", cwd=project)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "App deployed" in done.stdout
-    app = control_plane.app(plan["name"])
-    created = {tag.removesuffix(".*"): function for tag, function in control_plane.functions(app).items()}
-    assert set(created) == {fn["name"] for fn in plan["functions"]}
+    sent = {
+        (r.function.function_name or r.function_data.function_name).removesuffix(".*"): r  # a class: "Cls.*"
+        for r in control_plane.calls("FunctionCreate")
+    }
+    assert set(sent) == {fn["name"] for fn in plan["functions"]}
     for fn in plan["functions"]:
-        assert created[fn["name"]].gpus == _gpus(fn["gpu"]), fn["name"]  # a CPU function: []
-    # What was sent is what the server kept: each FunctionCreate request, by function name.
-    requests = control_plane.calls("FunctionCreate")
-    sent = {r.function.function_name or r.function_data.function_name for r in requests}
-    assert {name.removesuffix(".*") for name in sent} == set(created)
+        assert requested_gpus(sent[fn["name"]]) == _gpus(fn["gpu"]), fn["name"]  # a CPU function: []
+    # The deployed app holds them all: `Function.from_name` finds each.
+    published = control_plane.functions(control_plane.app(plan["name"]))
+    assert {tag.removesuffix(".*") for tag in published} == set(sent)
 
 
 def test_deploy_makes_functions_resolvable_by_name_and_spawned_calls_fetchable_by_id(control_plane, tmp_path):

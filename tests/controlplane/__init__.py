@@ -11,6 +11,7 @@ results of function calls. Nothing runs: a call's result is what a test scripts.
         app = control_plane.app("my-app")                   # the deployed app, by name
         functions = control_plane.functions(app)            # tag -> Function (.gpus, .definition)
         control_plane.calls("FunctionCreate")               # the recorded requests of one RPC
+        requested_gpus(request)                             # [("H100", 2), ...] a FunctionCreate asks for
 
 A generated project's make targets run as written, their `uv run` in this environment (nothing is
 synced) and their `modal` commands answered here:
@@ -46,5 +47,6 @@ follows), `plane` (`ControlPlane`, the API above), `project` (make in a generate
 """
 
 from .plane import ControlPlane
+from .state import requested_gpus
 
-__all__ = ["ControlPlane"]
+__all__ = ["ControlPlane", "requested_gpus"]

@@ -25,6 +25,8 @@ def _seconds(timestamp: Timestamp) -> float:
 
 
 def _matches(line: LogLine, request) -> bool:
+    """The filters the CLI sends (`--container`, `--source`, `--search`); fetch requests name the
+    source `source`, stream requests `file_descriptor`."""
     source = getattr(request, "source", 0) or getattr(request, "file_descriptor", 0)
     return (
         line.app_id == request.app_id
@@ -53,11 +55,14 @@ def register(handlers: dict, world: World) -> None:
             ]
 
     def app_fetch_logs(request: api_pb2.AppFetchLogsRequest) -> api_pb2.AppFetchLogsResponse:
-        # At most `limit` entries, the latest of the range, in time order.
+        # At most `limit` entries, the latest of the range, in time order: `--tail N` and the
+        # default 100 ask for the last N (modal/_logs.py, `tail_logs`).
         found = in_range(request)[-request.limit :] if request.limit else in_range(request)
         return api_pb2.AppFetchLogsResponse(batches=[_batch(line, n) for n, line in found])
 
     def app_count_logs(request: api_pb2.AppCountLogsRequest) -> api_pb2.AppCountLogsResponse:
+        # One bucket per `bucket_secs` from `since`, counting entries by source; the client fetches
+        # only the buckets that hold any (modal/_logs.py, `_buckets_to_ranges`, `_fetch_time_range`).
         since, until, width = _seconds(request.since), _seconds(request.until), request.bucket_secs or 60
         start = since - since % width
         reply = api_pb2.AppCountLogsResponse(app_id=request.app_id)

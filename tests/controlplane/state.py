@@ -47,9 +47,22 @@ class Function:
     @property
     def gpus(self) -> list[tuple[str, int]]:
         """(type, count) of each GPU the function may run on, in order of preference; [] on CPU."""
-        ranked = self.data.ranked_functions if self.data else []
-        configs = [r.function.resources.gpu_config for r in ranked]
-        return [(c.gpu_type, c.count) for c in configs if c.count]
+        return ranked_gpus(self.data) if self.data else []
+
+
+def ranked_gpus(data: api_pb2.FunctionData) -> list[tuple[str, int]]:
+    configs = [ranked.function.resources.gpu_config for ranked in data.ranked_functions]
+    return [(config.gpu_type, config.count) for config in configs if config.count]
+
+
+def requested_gpus(request: api_pb2.FunctionCreateRequest) -> list[tuple[str, int]]:
+    """The GPUs a FunctionCreate request asks for, in order of preference; [] for none. One GPU is in
+    `function.resources`, fallbacks are ranked functions of `function_data`
+    (modal/_functions.py, `_Function.from_local`)."""
+    if request.HasField("function"):
+        config = request.function.resources.gpu_config
+        return [(config.gpu_type, config.count)] if config.count else []
+    return ranked_gpus(request.function_data)
 
 
 @dataclass
@@ -104,6 +117,8 @@ class World:
         self.answers: dict[str, Any] = {}
         # `modal billing rates`: resource name -> decimal string, as the server sends them.
         self.rates: dict[str, str] = {}
+        # The environment's image builder, when the command does not pin one (a generated Makefile
+        # does, MODAL_IMAGE_BUILDER_VERSION); the client refuses versions it does not know (modal/image.py).
         self.image_builder_version = "2025.06"
         # Seconds a container takes to go after `modal container stop` (it finishes its shutdown).
         self.stop_delay = 0.0
