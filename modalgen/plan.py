@@ -657,7 +657,8 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
              [f"cd $(ROOT) && uv run python -m $(PACKAGE).bench {flags} $(if $(JSON),--json)"]),
             ("coldstart", "Cold-start the deployed endpoint (URL=...): time to first byte, split by the "
              "container's own timestamps",
-             ["cd $(ROOT) && uv run python -m $(PACKAGE).coldstart --url $(URL) $(if $(JSON),--json)"]),
+             [COLDSTART_NEEDS_URL,
+              "cd $(ROOT) && uv run python -m $(PACKAGE).coldstart --url $(URL) $(if $(JSON),--json)"]),
         ]  # fmt: skip
     logs = "uv run modal app logs $(ENV_FLAG) $(APP)"
     targets += [
@@ -843,12 +844,20 @@ BENCH_REQUESTS = {
     "diffusers": 'a prompt for one image (POST {"text": ...}), a PNG back',
 }
 TOKEN_STACKS = ("transformers", "vllm")
-# `make bench URL=... REQUESTS=200 CONCURRENCY=8 DURATION=60 JSON=1`: Makefile variables -> flags
+# `make bench URL=... REQUESTS=200 CONCURRENCY=8 DURATION=60 READY_TIMEOUT=120 JSON=1`: Makefile
+# variables -> flags
 BENCH_MAKE_VARS = (
     ("URL", "url"),
     ("REQUESTS", "requests"),
     ("CONCURRENCY", "concurrency"),
     ("DURATION", "duration"),
+    ("READY_TIMEOUT", "ready-timeout"),
+)
+# `make coldstart` without URL= stops in Make's words (GNU make's $(error), expanded when the recipe
+# runs) rather than in argparse's about a --url flag the user never typed. No comma: $(if) splits on it.
+COLDSTART_NEEDS_URL = (
+    "$(if $(URL),,$(error coldstart measures the deployed endpoint: "
+    "make coldstart URL=https://<your app>.modal.run (`make deploy` prints it)))"
 )
 
 

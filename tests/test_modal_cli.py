@@ -1,0 +1,171 @@
+"""The `modal` commands generated projects run, as the real CLI (the pinned 1.6) runs them.
+
+Each test runs `python -m modal ...` against the local control plane (tests/controlplane): the
+client, its prompts and its output formats are Modal's own; only the server is a stand-in.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import time
+
+import modal
+import pytest
+from modal_proto import api_pb2
+
+from modalgen.render import render
+from modalgen.spec import parse_spec
+from tests.controlplane import requested_gpus
+from tests.generated import read_plan
+
+# Projects whose deploy covers each way a function gets its hardware: GPU fallbacks, several GPUs,
+# one GPU, CPU-only; a plain function, a web endpoint, a class (`Service.*`), a Server.
+DEPLOYED = {
+    "fallbacks": {
+        "gpu": ["H100:2", "A100-80GB:2"],
+        "workload": ["batch", "web", "service", "server"],
+        "gpu_for": {"web": "cpu"},
+    },
+    "cpu-only": {"gpu": [], "workload": ["web", "map", "cron"]},
+    "one-gpu": {"gpu": ["L40S"], "workload": ["spawn", "batched", "web"], "web_style": "fastapi"},
+}
+
+
+def _gpus(specs: list[str]) -> list[tuple[str, int]]:
+    return [(s.partition(":")[0].upper(), int(s.partition(":")[2] or 1)) for s in specs]
+
+
+def _project(tmp_path, name: str, answers: dict):
+    return render(parse_spec({"name": name, **answers}), tmp_path / name)
+
+
+@pytest.mark.parametrize("key", list(DEPLOYED))
+def test_deploy_sends_each_function_with_its_planned_gpus(control_plane, tmp_path, key):
+    project = _project(tmp_path, key, DEPLOYED[key])
+    plan = read_plan(project)
+    done = control_plane.modal("deploy", "-m", f"{plan['package']}.app", cwd=project)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "App deployed" in done.stdout
+    sent = {
+        (r.function.function_name or r.function_data.function_name).removesuffix(".*"): r  # a class: "Cls.*"
+        for r in control_plane.calls("FunctionCreate")
+    }
+    assert set(sent) == {fn["name"] for fn in plan["functions"]}
+    for fn in plan["functions"]:
+        assert requested_gpus(sent[fn["name"]]) == _gpus(fn["gpu"]), fn["name"]  # a CPU function: []
+    # The deployed app holds them all: `Function.from_name` finds each.
+    published = control_plane.functions(control_plane.app(plan["name"]))
+    assert {tag.removesuffix(".*") for tag in published} == set(sent)
+
+
+def test_deploy_makes_functions_resolvable_by_name_and_spawned_calls_fetchable_by_id(control_plane, tmp_path):
+    project = _project(tmp_path, "jobs", {"gpu": ["T4"], "workload": ["spawn", "service"]})
+    assert control_plane.modal("deploy", "-m", "jobs.app", cwd=project).returncode == 0
+    service = next(fn for fn in read_plan(project)["functions"] if fn["kind"] == "service")
+    control_plane.answer("background_job", lambda text: {"echo": text})
+    control_plane.answer(f"{service['name']}.{service['method']}", lambda text: {"served": text})
+    with control_plane.connected():
+        with pytest.raises(modal.exception.NotFoundError):
+            modal.Function.from_name("not-deployed", "background_job").hydrate()
+        call = modal.Function.from_name("jobs", "background_job").spawn("hello")
+        (spawned,) = control_plane.spawned("background_job")
+        assert call.object_id == spawned.call_id and spawned.args == ("hello",)
+        assert spawned.invocation_type == api_pb2.FUNCTION_CALL_INVOCATION_TYPE_ASYNC
+        assert modal.FunctionCall.from_id(call.object_id).get(timeout=5) == {"echo": "hello"}
+        # A deployed class: an instance's method, called by name.
+        instance = modal.Cls.from_name("jobs", service["name"])()
+        assert getattr(instance, service["method"]).remote("hi") == {"served": "hi"}
+
+
+def test_a_pending_call_times_out_until_it_has_a_result(control_plane):
+    control_plane.deploy("later", functions=("background_job",))
+    with control_plane.connected():
+        call_id = modal.Function.from_name("later", "background_job").spawn(3).object_id
+        with pytest.raises(TimeoutError):
+            modal.FunctionCall.from_id(call_id).get(timeout=0.2)
+        control_plane.finish(call_id, 42)
+        assert modal.FunctionCall.from_id(call_id).get(timeout=5) == 42
+        failing = modal.Function.from_name("later", "background_job").spawn(4).object_id
+        control_plane.finish(failing, ValueError("bad input 4"))
+        with pytest.raises(ValueError, match="bad input 4"):
+            modal.FunctionCall.from_id(failing).get(timeout=5)
+
+
+def test_a_jobs_projects_make_targets_deploy_submit_detached_fetch_and_read_logs(control_plane, tmp_path):
+    project = _project(tmp_path, "jobs", {"gpu": [], "workload": ["spawn"]})
+    make = functools.partial(control_plane.make, project)
+    deployed = make("deploy")
+    assert deployed.returncode == 0 and "App deployed" in deployed.stdout, deployed.stderr[-2000:]
+    control_plane.answer("background_job", lambda text: {"echo": f"done: {text}"})
+    run = make("run")  # `modal run --detach ...`
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    # The client asks for a detached app when it creates the app, and publishes it so
+    # (modal/runner.py, `_run_app`): its work outlives the terminal.
+    assert [r.app_state for r in control_plane.calls("AppCreate")].count(api_pb2.APP_STATE_DETACHED) == 1
+    assert api_pb2.APP_STATE_DETACHED in [r.app_state for r in control_plane.calls("AppPublish")]
+    # Every call id it printed is a call the control plane received; `make fetch` collects one.
+    printed = sorted(set(re.findall(r"\bfc-[0-9A-Za-z]+", run.stdout)))
+    assert printed and set(printed) <= {call.call_id for call in control_plane.spawned("background_job")}
+    fetched = make("fetch", f"ID={printed[0]}")
+    assert fetched.returncode == 0 and "done: " in fetched.stdout, (
+        fetched.stdout[-2000:] + fetched.stderr[-2000:]
+    )
+    control_plane.log("jobs", "a line a job printed")
+    logs = make("logs-recent")  # `modal app logs jobs`
+    assert logs.returncode == 0 and "a line a job printed" in logs.stdout, logs.stderr[-2000:]
+
+
+def test_app_logs_prints_the_apps_recent_lines(control_plane):
+    app = control_plane.deploy("logged")
+    other = control_plane.deploy("other-app")
+    container = control_plane.start_container(app)
+    control_plane.log(app, "loading weights", task_id=container, at=time.time() - 120)
+    control_plane.log(app, "MODALGEN_TIMING {}", task_id=container)
+    control_plane.log(other, "not this one")
+    done = control_plane.modal("app", "logs", "logged")  # what `make logs-recent` runs
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["loading weights", "MODALGEN_TIMING {}"]
+    since = control_plane.modal("app", "logs", "logged", "--since", "1m")  # what `make coldstart` reads
+    assert since.returncode == 0, since.stderr[-2000:]
+    assert since.stdout.splitlines() == ["MODALGEN_TIMING {}"]
+    missing = control_plane.modal("app", "logs", "never-deployed")
+    assert missing.returncode != 0 and "never-deployed" in missing.stdout + missing.stderr
+
+
+def test_container_list_json_uses_snake_case_keys(control_plane):
+    app = control_plane.deploy("listed")
+    first = control_plane.start_container(app, started_at=time.time() - 60)
+    second = control_plane.start_container(app)
+    done = control_plane.modal("container", "list", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(done.stdout)
+    # modal/cli/utils.py, `_col_name_to_json_key`: "Container ID" -> "container_id", newest first.
+    assert [set(row) for row in rows] == [{"container_id", "app_id", "app_name", "start_time"}] * 2
+    assert [row["container_id"] for row in rows] == [second, first]
+    assert {row["app_name"] for row in rows} == {"listed"} and rows[0]["app_id"] == app.app_id
+
+
+def test_container_stop_asks_first_and_stops_with_yes(control_plane):
+    app = control_plane.deploy("stoppable")
+    container = control_plane.start_container(app)
+    # In a pipe, without --yes, the CLI asks and aborts: nothing is stopped.
+    asked = control_plane.modal("container", "stop", container)
+    assert asked.returncode != 0
+    assert "Are you sure" in asked.stdout and "--yes" in asked.stderr
+    assert control_plane.calls("ContainerStop") == [] and control_plane.containers(app) == [container]
+    stopped = control_plane.modal("container", "stop", "--yes", container)
+    assert stopped.returncode == 0, stopped.stderr[-2000:]
+    assert [r.task_id for r in control_plane.calls("ContainerStop")] == [container]
+    listed = control_plane.modal("container", "list", "--json")
+    assert json.loads(listed.stdout) == []
+    again = control_plane.modal("container", "stop", "--yes", container)
+    assert again.returncode != 0 and "already stopped" in again.stdout + again.stderr
+
+
+def test_billing_rates_json_is_one_object_of_decimal_strings(control_plane):
+    control_plane.rates = {"gpu.h100.per_second": "0.001097", "cpu.per_hour": "0.0473"}
+    done = control_plane.modal("billing", "rates", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {"cpu.per_hour": "0.0473", "gpu.h100.per_second": "0.001097"}
