@@ -93,28 +93,39 @@ def test_a_pending_call_times_out_until_it_has_a_result(control_plane):
             modal.FunctionCall.from_id(failing).get(timeout=5)
 
 
-def test_a_jobs_projects_make_targets_deploy_submit_detached_fetch_and_read_logs(control_plane, tmp_path):
+def test_a_jobs_projects_make_targets_submit_to_the_deployed_app_and_fetch_by_id(control_plane, tmp_path):
+    """Modal's job-queue guide, through the real client: `make submit` spawns in the deployed app
+    (`Function.from_name(...).spawn`), so the job outlives the command; `make fetch` collects it."""
     project = _project(tmp_path, "jobs", {"gpu": [], "workload": ["spawn"]})
     make = functools.partial(control_plane.make, project)
     deployed = make("deploy")
     assert deployed.returncode == 0 and "App deployed" in deployed.stdout, deployed.stderr[-2000:]
-    control_plane.answer("background_job", lambda text: {"echo": f"done: {text}"})
-    run = make("run")  # `modal run --detach ...`
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    # The client asks for a detached app when it creates the app, and publishes it so
-    # (modal/runner.py, `_run_app`): its work outlives the terminal.
-    assert [r.app_state for r in control_plane.calls("AppCreate")].count(api_pb2.APP_STATE_DETACHED) == 1
-    assert api_pb2.APP_STATE_DETACHED in [r.app_state for r in control_plane.calls("AppPublish")]
-    # Every call id it printed is a call the control plane received; `make fetch` collects one.
-    printed = sorted(set(re.findall(r"\bfc-[0-9A-Za-z]+", run.stdout)))
-    assert printed and set(printed) <= {call.call_id for call in control_plane.spawned("background_job")}
-    fetched = make("fetch", f"ID={printed[0]}")
-    assert fetched.returncode == 0 and "done: " in fetched.stdout, (
-        fetched.stdout[-2000:] + fetched.stderr[-2000:]
-    )
+    apps_made = len(control_plane.calls("AppCreate"))
+    submitted = make("submit", "TEXT=resize the photos")
+    assert submitted.returncode == 0, submitted.stdout[-2000:] + submitted.stderr[-2000:]
+    (call_id,) = re.findall(r"\bfc-[0-9A-Za-z]+", submitted.stdout)
+    (call,) = control_plane.spawned("background_job")
+    # Spawned into the deployed app, without waiting: no app of its own, so nothing stops it.
+    assert (call.call_id, call.app_name, call.args) == (call_id, "jobs", ("resize the photos",))
+    assert call.invocation_type == api_pb2.FUNCTION_CALL_INVOCATION_TYPE_ASYNC
+    assert len(control_plane.calls("AppCreate")) == apps_made
+    control_plane.finish(call_id, {"echo": "done: resize the photos"})
+    fetched = make("fetch", f"ID={call_id}")
+    assert fetched.returncode == 0 and "done: resize the photos" in fetched.stdout, fetched.stderr[-2000:]
     control_plane.log("jobs", "a line a job printed")
     logs = make("logs-recent")  # `modal app logs jobs`
     assert logs.returncode == 0 and "a line a job printed" in logs.stdout, logs.stderr[-2000:]
+
+
+def test_a_jobs_projects_make_run_is_ephemeral_and_waits_for_its_jobs(control_plane, tmp_path):
+    """`make run` is no longer `modal run --detach` (which keeps only the last function the
+    entrypoint triggered alive, modal/cli/run.py): an ephemeral app whose entrypoint waits."""
+    project = _project(tmp_path, "tryout", {"gpu": [], "workload": ["spawn"]})
+    control_plane.answer("background_job", lambda text: {"echo": f"done: {text}"})
+    run = control_plane.make(project, "run")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert [r.app_state for r in control_plane.calls("AppCreate")] == [api_pb2.APP_STATE_EPHEMERAL]
+    assert run.stdout.count("done: job") == 4  # every job's result, before the app stopped
 
 
 def test_app_logs_prints_the_apps_recent_lines(control_plane):
@@ -169,3 +180,28 @@ def test_billing_rates_json_is_one_object_of_decimal_strings(control_plane):
     done = control_plane.modal("billing", "rates", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout) == {"cpu.per_hour": "0.0473", "gpu.h100.per_second": "0.001097"}
+
+
+def test_a_front_deploys_on_an_image_without_the_models_packages(control_plane, tmp_path):
+    """A CPU web front beside a GPU service: what `modal deploy` sends for each function's image.
+    The front's image installs the web framework and nothing of the model's (no torch)."""
+    layers: dict[str, tuple[list[str], list[str]]] = {}  # image id -> (its commands, parent ids)
+
+    def image_get_or_create(request):
+        image_id = f"im-layer{len(layers)}"
+        parents = [base.image_id for base in request.image.base_images]
+        layers[image_id] = (list(request.image.dockerfile_commands), parents)
+        return api_pb2.ImageGetOrCreateResponse(image_id=image_id)
+
+    def commands(image_id: str) -> str:
+        own, parents = layers[image_id]
+        return "\n".join([*(commands(parent) for parent in parents), *own])
+
+    control_plane.server.handlers["ImageGetOrCreate"] = image_get_or_create
+    project = _project(tmp_path, "front", {"stack": "transformers", "workload": ["web", "service"]})
+    done = control_plane.make(project, "deploy")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    images = {r.function.function_name: r.function.image_id for r in control_plane.calls("FunctionCreate")}
+    front, worker = commands(images["api"]), commands(images["Service.*"])
+    assert "fastapi" in front and "torch" not in front and "transformers" not in front
+    assert "torch==" in worker and "transformers==" in worker and "fastapi" not in worker
