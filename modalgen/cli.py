@@ -360,7 +360,10 @@ def update(project: str, dry_run: bool) -> None:
         if proj.version == __version__:
             click.echo(f"{proj.root} is at modalgen {__version__} already: nothing to update.")
             return
-        _grow(proj, proj.spec, f"update {proj.version} -> {__version__}", dry_run)
+        new_spec, notes = grow.updated_spec(proj)
+        for note in notes:
+            click.echo(f"modalgen: {note}", err=True)
+        _grow(proj, new_spec, f"update {proj.version} -> {__version__}", dry_run)
 
 
 def report_summary(spec, plan) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from modalgen import __version__, catalog
 from modalgen.answers_io import load_answers
-from modalgen.fields import SpecError, flag, shown
+from modalgen.fields import SpecError, flag, parse_workloads, shown
 from modalgen.lock import held
 from modalgen.merge import Plan, plan_merge, read_tree
 from modalgen.render import release_template, render, render_data
@@ -41,12 +41,33 @@ class Project:
 
     @property
     def spec(self) -> Spec:
+        return self.parsed(self.answers)
+
+    def parsed(self, answers: dict[str, Any]) -> Spec:
+        """`answers` as a Spec; a bad one is the answers file's fault, named as such."""
         try:
-            return parse_spec(self.answers)
+            return parse_spec(answers)
         except SpecError as exc:
             raise SpecError(
                 "answers_file", str(self.root / catalog.ANSWERS_FILE), f"valid answers ({exc})"
             ) from None
+
+
+def updated_spec(project: Project) -> tuple[Spec, list[str]]:
+    """The project's answers for this modalgen's template: an answer that no longer applies to any
+    function of the project is dropped, and said, rather than refusing the update."""
+    answers = dict(project.answers)
+    notes: list[str] = []
+    kinds = parse_workloads(answers.get("workload", list(catalog.DEFAULT_KINDS)))
+    if answers.get("snapshot") and not any(catalog.SNAPSHOT in catalog.KIND_BY_NAME[k].knobs for k in kinds):
+        answers.pop("snapshot")
+        answers.pop("gpu_snapshot", None)
+        notes.append(
+            "--snapshot no longer applies to this project: its functions load their model at their first "
+            "input, after a restore, so a memory snapshot held nothing; dropped (memory snapshots are for "
+            "the classes that load in @modal.enter: service, batched, a web endpoint with the model)"
+        )
+    return project.parsed(answers), notes
 
 
 def open_project(root: Path) -> Project:

@@ -412,3 +412,16 @@ def test_names_the_users_version_already_lacked_are_not_the_merges(tmp_path, cap
     assert main(["set", "--timeout", "1200", "--project", str(project)]) == 0, capsys.readouterr().err
     assert "merged    own/web.py" in capsys.readouterr().out
     assert "settings_of_mine" in web.read_text() and "timeout=20 * MINUTES" in web.read_text()
+
+
+def test_update_drops_a_snapshot_that_no_longer_applies_and_says_so(tmp_path, capsys):
+    """0.1.0 put `enable_memory_snapshot=True` on a batch function, which loads its model at its first
+    input, after the restore: the snapshot held nothing. The update drops it, says so, and works."""
+    project = make_release_project("0.1.0", tmp_path / "old", "legacy", workloads=["batch"], snapshot=True)
+    assert "enable_memory_snapshot=True" in (project / "legacy" / "batch.py").read_text()
+    assert main(["update", "--project", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert "--snapshot no longer applies" in err
+    assert "enable_memory_snapshot" not in (project / "legacy" / "batch.py").read_text()
+    answers = yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())
+    assert answers["modalgen_version"] == __version__ and not answers.get("snapshot")
