@@ -235,7 +235,7 @@ def test_make_bench_prices_with_the_rates_the_real_modal_cli_prints(make, contro
     # `modal billing rates --json` prints one object of decimal strings (modal/cli/billing.py);
     # a per-second GPU rate and per-hour CPU and memory rates, as a workspace might have them.
     control_plane.rates = {"gpu.l4.per_second": "0.000222", "cpu.per_hour": "0.05", "memory.per_hour": "0.01"}
-    control_plane.deploy(ENDPOINT_PROJECT["name"], functions=("api",))
+    control_plane.deploy(ENDPOINT_PROJECT["name"], functions=("Web.*",))
     endpoint = ScriptedEndpoint()
     try:
         done = make("bench", f"URL={endpoint.url}", "REQUESTS=4", "JSON=1")
@@ -248,5 +248,5 @@ def test_make_bench_prices_with_the_rates_the_real_modal_cli_prints(make, contro
     assert money["prices"] == "modal billing rates", money
     assert "modal billing rates (gpu.l4.per_second)" in money["price_sources"]
     assert "modal billing rates (cpu.per_hour)" in money["price_sources"]
-    # The api function runs on the project's L4, 0.000222 $/s = 0.7992 $/hr, plus its CPU and memory.
-    assert money["containers"]["api"]["usd_per_hour"] > 0.7992
+    # The Web class runs on the project's L4, 0.000222 $/s = 0.7992 $/hr, plus its CPU and memory.
+    assert money["containers"]["Web"]["usd_per_hour"] > 0.7992  # the endpoint holds the model: a class

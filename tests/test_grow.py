@@ -360,58 +360,59 @@ def test_files_add_and_set_create_follow_the_umask_and_replaced_ones_keep_their_
     assert mode(catalog.ANSWERS_FILE) == 0o666 & ~umask
 
 
-# A user's own route in the generated web module, using names the module imports: `core` (the web
-# function does the work itself) and `GPU` (it runs on the GPU).
-ROUTE = """    @web_app.post("/shout")
-    def shout(text: Annotated[str, Body(embed=True)]) -> dict:
-        return {**core.process(text.upper()), "gpu": str(GPU)}
+# A user's own helper in the generated cron module, using names the module imports: `core` (the
+# scheduled job does the work itself) and `GPU` (it runs on the GPU).
+HELPER = """
 
+def shout(text: str) -> dict:
+    return {**core.process(text.upper()), "gpu": str(GPU)}
 """
+SCHEDULE_LINE = 'SCHEDULE = modal.Cron("0 6 * * *", timezone="UTC")\n'
 
 
-def _with_route(name: str, root: Path) -> Path:
-    project = make(root, name, {"workload": ["web"]})
-    web = project / name / "web.py"
-    assert "from . import coldstart, core\n" in web.read_text() and "GPU" in web.read_text()
-    web.write_text(web.read_text().replace('    coldstart.mark("api"', ROUTE + '    coldstart.mark("api"', 1))
+def _with_helper(name: str, root: Path) -> Path:
+    project = make(root, name, {"workload": ["cron"]})
+    cron = project / name / "cron.py"
+    assert "from . import core\n" in cron.read_text() and "GPU" in cron.read_text()
+    cron.write_text(cron.read_text().replace(SCHEDULE_LINE, SCHEDULE_LINE + HELPER, 1))
     return project
 
 
 @pytest.mark.parametrize(
     ("args", "dropped"),
     [
-        (["add", "service"], ["core", "GPU"]),  # the web front now hands its work to the Service, on CPU
-        (["set", "--gpu-for", "web=cpu"], ["GPU"]),  # the web function leaves the GPU
+        (["add", "service"], ["core", "GPU"]),  # the job now hands its work to the Service, on CPU
+        (["set", "--gpu-for", "cron=cpu"], ["GPU"]),  # the job leaves the GPU
     ],
     ids=["add-service", "set-gpu-for"],
 )
 def test_a_merge_that_drops_a_name_the_users_lines_use_is_a_conflict(tmp_path, capsys, args, dropped):
-    """It merged cleanly and exited 0; the user's route then failed with a 500 (NameError)."""
-    project = _with_route("routes", tmp_path)
-    web = project / "routes/web.py"
+    """It merged cleanly and exited 0; the user's code then failed with a NameError."""
+    project = _with_helper("routes", tmp_path)
+    cron = project / "routes/cron.py"
     before = tree(project)
     assert main([*args, "--dry-run", "--project", str(project)]) == 1
-    assert "conflict  routes/web.py" in capsys.readouterr().out and tree(project) == before
+    assert "conflict  routes/cron.py" in capsys.readouterr().out and tree(project) == before
     assert main([*args, "--project", str(project)]) == 1
     captured = capsys.readouterr()
-    assert "conflict  routes/web.py" in captured.out
-    merged = web.read_text()
-    assert ROUTE in merged and MARKERS[0] not in merged  # written as merged: the user's lines kept
-    line = merged.splitlines().index('        return {**core.process(text.upper()), "gpu": str(GPU)}') + 1
+    assert "conflict  routes/cron.py" in captured.out
+    merged = cron.read_text()
+    assert HELPER in merged and MARKERS[0] not in merged  # written as merged: the user's lines kept
+    line = merged.splitlines().index('    return {**core.process(text.upper()), "gpu": str(GPU)}') + 1
     for name in dropped:
-        assert f"routes/web.py: line {line}: undefined name {name!r}" in captured.err, captured.err
+        assert f"routes/cron.py: line {line}: undefined name {name!r}" in captured.err, captured.err
     assert "The merge broke 1 Python file" in captured.err and "Conflicts in" not in captured.err
     assert (project / catalog.ANSWERS_FILE).read_text() != before[catalog.ANSWERS_FILE]  # the change is in
 
 
 def test_names_the_users_version_already_lacked_are_not_the_merges(tmp_path, capsys):
-    """The user's own undefined name (and a route whose names the merge keeps) is no conflict."""
-    project = _with_route("own", tmp_path)
-    web = project / "own/web.py"
-    web.write_text(web.read_text().replace("str(GPU)", "str(GPU), **settings_of_mine"))
+    """The user's own undefined name (and code whose names the merge keeps) is no conflict."""
+    project = _with_helper("own", tmp_path)
+    cron = project / "own/cron.py"
+    cron.write_text(cron.read_text().replace("str(GPU)", "str(GPU), **settings_of_mine"))
     assert main(["set", "--timeout", "1200", "--project", str(project)]) == 0, capsys.readouterr().err
-    assert "merged    own/web.py" in capsys.readouterr().out
-    assert "settings_of_mine" in web.read_text() and "timeout=20 * MINUTES" in web.read_text()
+    assert "merged    own/cron.py" in capsys.readouterr().out
+    assert "settings_of_mine" in cron.read_text() and "timeout=20 * MINUTES" in cron.read_text()
 
 
 def test_update_drops_a_snapshot_that_no_longer_applies_and_says_so(tmp_path, capsys):

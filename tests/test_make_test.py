@@ -22,14 +22,10 @@ def _uv_stand_in(bin_dir: Path) -> None:
 
 
 def test_make_test_fails_on_an_undefined_name_before_any_test_runs(tmp_path):
-    project = render(parse_spec({"name": "linted", "workload": ["web"]}), tmp_path / "linted")
-    web = project / "linted/web.py"
-    route = """    @web_app.post("/shout")
-    def shout(text: Annotated[str, Body(embed=True)]) -> dict:
-        return shouting.process(text)
-
-"""
-    web.write_text(web.read_text().replace('    coldstart.mark("api"', route + '    coldstart.mark("api"', 1))
+    project = render(parse_spec({"name": "linted", "workload": ["cron"]}), tmp_path / "linted")
+    cron = project / "linted/cron.py"
+    helper = "\n\ndef shout(text: str) -> dict:\n    return shouting.process(text)\n"
+    cron.write_text(cron.read_text() + helper)
     _uv_stand_in(tmp_path / "bin")
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{env['PATH']}"
