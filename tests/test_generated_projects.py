@@ -73,8 +73,15 @@ def test_generated_make_lint_and_test(tmp_path, name):
         result = subprocess.run(["make", target], cwd=project, env=env, capture_output=True, text=True)
         assert result.returncode == 0, f"make {target}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert " passed" in result.stdout and "failed" not in result.stdout
-    smoke = subprocess.run(["make", "smoke"], cwd=project, env=env, capture_output=True, text=True)
+    # Without a token, smoke tests are skipped with the reason on a user's machine, and fail with it
+    # in CI (CI set), so that the project's CI never deploys after smoke tests that did not run.
+    here = {k: v for k, v in env.items() if k != "CI"}
+    smoke = subprocess.run(["make", "smoke"], cwd=project, env=here, capture_output=True, text=True)
     assert smoke.returncode == 0 and "no Modal token configured" in smoke.stdout, smoke.stdout[-2000:]
+    in_ci = {**here, "CI": "true"}
+    smoke = subprocess.run(["make", "smoke"], cwd=project, env=in_ci, capture_output=True, text=True)
+    assert smoke.returncode != 0 and "no Modal token configured" in smoke.stdout, smoke.stdout[-2000:]
+    assert "in CI a smoke test that cannot run fails" in smoke.stdout
     # The Makefile's modal commands resolve their targets: without a token, each one gets as far as
     # asking for it (modal imports the app and finds the function first).
     targets = ["run", "shell", "deploy"] + (["download"] if "hf_model" in REPRESENTATIVE[name] else [])
