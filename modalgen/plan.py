@@ -695,7 +695,7 @@ def _make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
 
 def _own_server_readme(text: str, server: Function) -> str:
     """The stack's README text on its Server, with this Server's settings."""
-    settings = server.server or {}
+    settings = server.server
     if settings["fast_boot"]:
         boot = (
             "It scales from zero, so it skips CUDA graph capture (`--enforce-eager`, `FAST_BOOT` in "

@@ -122,7 +122,6 @@ def _per_container(module_name: str, cached):
         return memo[module_name, compute.__name__]
 
     lookup.cache_clear = lambda: _memos.get(_running[-1], {}).pop((module_name, compute.__name__), None)
-    lookup.cache_info = cached.cache_info
     lookup.__wrapped__ = compute
     lookup.per_container = True
     return lookup
