@@ -30,8 +30,8 @@ from pathlib import Path
 
 import yaml
 
-from modalgen.render import answers_for, template_dir
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import answers_for, template_dir
 
 BIN = Path(sys.executable).parent
 

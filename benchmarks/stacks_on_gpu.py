@@ -64,8 +64,8 @@ def test_on_this_gpu(tiny):
 
 
 def render(folder: Path) -> None:
-    from modalgen.render import render as render_project
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.render.template import render as render_project
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

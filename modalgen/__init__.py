@@ -14,7 +14,7 @@ def entry() -> None:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        from modalgen.cli import run
+        from modalgen.cli.main import run
     except KeyboardInterrupt:
         import os
 

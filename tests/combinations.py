@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
-from modalgen.fields import SpecError
-from modalgen.spec import parse_spec
+from modalgen.answers.fields import SpecError
+from modalgen.answers.spec import parse_spec
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SHAPES = ("cpu", "one", "several", "fallbacks")

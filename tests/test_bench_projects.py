@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from modalgen import catalog
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 from tests.generated import read_plan
 
 WEB_STACKS = [s.name for s in catalog.STACKS if not s.kinds or "web" in s.kinds]

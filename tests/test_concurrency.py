@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 from modalgen import catalog
-from modalgen.cli import main
-from modalgen.place import init_git, list_files
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.cli.main import main
+from modalgen.grow.place import init_git, list_files
+from modalgen.render.template import render
 
 BARRIER = """
 import importlib, os, time
@@ -114,8 +114,12 @@ def test_new_twice_into_one_folder_the_second_to_land_exits_2(tmp_path, capsys):
     expected = {"batch": expected_files(BATCH, capsys), "web": expected_files(WEB, capsys)}
     out = tmp_path / "out"
     out.mkdir()
-    first = Held([*BATCH, "--output-dir", str(out)], tmp_path, "modalgen.place.list_files", "batch", tmp_path)
-    second = Held([*WEB, "--output-dir", str(out)], tmp_path, "modalgen.place.list_files", "web", tmp_path)
+    first = Held(
+        [*BATCH, "--output-dir", str(out)], tmp_path, "modalgen.grow.place.list_files", "batch", tmp_path
+    )
+    second = Held(
+        [*WEB, "--output-dir", str(out)], tmp_path, "modalgen.grow.place.list_files", "web", tmp_path
+    )
     first.wait_ready()
     second.wait_ready()  # both have checked the folder is free and rendered their project
     first.release()
@@ -138,7 +142,9 @@ def test_new_twice_released_together_exactly_one_wins(tmp_path, capsys, into):
             (out / "same").mkdir()
         go = work / "go"
         held = {
-            tag: Held([*args, "--output-dir", str(out)], work, "modalgen.place.list_files", tag, work, go)
+            tag: Held(
+                [*args, "--output-dir", str(out)], work, "modalgen.grow.place.list_files", tag, work, go
+            )
             for tag, args in (("batch", BATCH), ("web", WEB))
         }
         for process in held.values():
@@ -186,7 +192,7 @@ def test_two_changes_at_once_lose_nothing(tmp_path, pair, git):
     go = tmp_path / "go"
     held = {
         change: Held([*CHANGES[change][0], "--project", str(project)], tmp_path,
-                     "modalgen.answers_io.load_answers", change.replace(" ", "-"), tmp_path, go)
+                     "modalgen.answers.file.load_answers", change.replace(" ", "-"), tmp_path, go)
         for change in pair
     }  # fmt: skip
     for process in held.values():
@@ -213,7 +219,7 @@ def test_two_changes_at_once_lose_nothing(tmp_path, pair, git):
 
 def test_a_change_waits_for_the_one_holding_the_project_or_exits_2(tmp_path, monkeypatch, capsys):
     """The lock is held (here by the test): `add` waits its few seconds, then exits 2, one line."""
-    from modalgen import lock
+    from modalgen.grow import lock
 
     project = _project(tmp_path, git=False)
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}

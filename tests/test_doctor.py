@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 
 
 def doctor(tmp_path: Path, *args: str, env: dict | None = None, cwd: Path | None = None):

@@ -10,8 +10,8 @@ import time
 import pytest
 import yaml
 
-from modalgen import render
-from modalgen.cli import main
+from modalgen.cli.main import main
+from modalgen.render import template as render
 from tests.test_wizard_pty import DEFAULT_PROMPTS, ENTER, answer, finish, spawn
 
 # The same bad value as a flag and in an answers file: the same field and the same allowed text.
@@ -78,7 +78,7 @@ def test_version(capsys):
 
 
 def test_add_never_waits_on_an_open_pipe(tmp_path):
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
 
     render.render(parse_spec({"name": "piped2"}), tmp_path / "piped2")
     proc = subprocess.Popen(

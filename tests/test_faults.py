@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from modalgen import grow, merge, place
-from modalgen.cli import main
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.cli.main import main
+from modalgen.grow import commands as grow
+from modalgen.grow import merge, place
+from modalgen.render.template import render
 
 NEW_ARGS = ["new", "proj", "--workload", "batch,web,cron", "--volume", "data"]
 

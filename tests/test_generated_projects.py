@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 
 REPRESENTATIVE = {
     "defaults": {},

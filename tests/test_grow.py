@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modalgen import __version__, catalog, render
-from modalgen.cli import main
-from modalgen.merge import MARKERS, read_tree
-from modalgen.spec import parse_spec
+from modalgen import __version__, catalog
+from modalgen.answers.spec import parse_spec
+from modalgen.cli.main import main
+from modalgen.grow.merge import MARKERS, read_tree
+from modalgen.render import template as render
 from tests.releases import RELEASES, make_release_project, recorded_cases
 from tests.smoke_runs import fake_gpus, run_smoke
 

@@ -7,8 +7,8 @@ import tomllib
 
 import yaml
 
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 from tests.generated import check_settings
 
 

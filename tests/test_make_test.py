@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 
 
 def _uv_stand_in(bin_dir: Path) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from modalgen import catalog
-from modalgen.render import answers_for, render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import answers_for, render
 from tests.combinations import STRUCTURES, build, pairs_missing, required_pairs
 from tests.generated import check_settings, check_text, read_answers, read_plan
 from tests.smoke_runs import fake_gpus, run_smoke

@@ -15,8 +15,8 @@ import modal
 import pytest
 from modal_proto import api_pb2
 
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 from tests.controlplane import requested_gpus
 from tests.generated import read_plan
 

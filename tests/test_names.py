@@ -1,8 +1,8 @@
-"""modalgen.names: what a merge broke in a Python file, and nothing the user's version had already."""
+"""modalgen.grow.names: what a merge broke in a Python file, and nothing the user's version had already."""
 
 from __future__ import annotations
 
-from modalgen.names import broken_by_merge, undefined_names
+from modalgen.grow.names import broken_by_merge, undefined_names
 
 
 def test_undefined_names_are_found_with_their_line():

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 
 REPO = "Qwen/Qwen2.5-7B-Instruct"
 MAIN = "1" * 40  # the commit main is at, as the fake Hub says

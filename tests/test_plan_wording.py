@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from modalgen.cli import main
+from modalgen.cli.main import main
 
 # shape -> (flags, the summary's gpu row, what `make smoke` checks, where each function runs)
 SHAPES = {
@@ -116,9 +116,9 @@ def test_a_model_stack_reads_right_on_cpu_and_beside_a_cpu_front(tmp_path, capsy
     assert _row(out, "memory").endswith(memory_end), _row(out, "memory")
     assert _row(out, "model").endswith("(`make download`, on CPU, into the huggingface-cache Volume)")
     assert ("warm containers bill $589.04/month, idle or not" in out) is ("--min-containers" in flags)
-    from modalgen.plan import make_plan
-    from modalgen.report import smoke_checks
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.cli.report import smoke_checks
+    from modalgen.plan.build import make_plan
 
     raw = {"name": "model", "stack": "transformers", "gpu": [] if "--cpu-only" in flags else ["L4", "T4"]}
     if "--workload" in flags:

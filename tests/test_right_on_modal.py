@@ -18,9 +18,10 @@ import yaml
 from modal._partial_function import _find_partial_methods_for_user_cls, _PartialFunctionFlags
 from modal._utils.async_utils import synchronizer
 
-from modalgen import catalog, render
-from modalgen.plan import make_plan
-from modalgen.spec import parse_spec
+from modalgen import catalog
+from modalgen.answers.spec import parse_spec
+from modalgen.plan.build import make_plan
+from modalgen.render import template as render
 from tests.generated import import_app, read_plan
 from tests.smoke_runs import fake_gpus, run_smoke
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from modalgen import sizing
-from modalgen.sizing import (
+from modalgen.plan import sizing
+from modalgen.plan.sizing import (
     DTYPE_BYTES,
     KNOWN,
     STACK_DEFAULTS,
@@ -419,7 +419,7 @@ def test_model_shape_refuses_a_bad_params_flag() -> None:
 
 def test_importing_sizing_loads_no_network_modules() -> None:
     code = (
-        "import sys, modalgen.sizing; "
+        "import sys, modalgen.plan.sizing; "
         "print(sorted(m for m in ('urllib.request', 'http.client', 'json', 'threading') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
@@ -719,8 +719,8 @@ def test_offline_the_kind_comes_from_the_table_and_unknown_stays_unknown() -> No
 
 def test_gpus_model_lists_one_gpu_shapes_for_a_stack_that_does_not_split_a_model() -> None:
     """`modalgen gpus --model`: what a one-GPU stack can use; vllm's tensor parallelism, several."""
-    from modalgen import plan
-    from modalgen.spec import Spec
+    from modalgen.answers.spec import Spec
+    from modalgen.plan import build as plan
 
     def rows(stack: str) -> list[tuple[str, int]]:
         spec = Spec(name="x", stack=stack, hf_model="meta-llama/Llama-3.1-70B-Instruct")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from modalgen import catalog
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 from tests.smoke_runs import NVIDIA_SMI_NAMES, run_smoke, served
 
 # (project GPU answer, what nvidia-smi shows in run_core's container, passes?, what a failure names)

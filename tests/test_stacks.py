@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from modalgen import catalog
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 from tests.generated import check_settings, check_text, read_plan
 from tests.smoke_runs import fake_gpus, run_smoke
 

@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modalgen import catalog, copier_yml
-from modalgen.fields import volume_identifier
-from modalgen.render import answers_for, render, render_data, template_dir
-from modalgen.spec import parse_spec
+from modalgen import catalog
+from modalgen.answers.fields import volume_identifier
+from modalgen.answers.spec import parse_spec
+from modalgen.render import copier_yml
+from modalgen.render.template import answers_for, render, render_data, template_dir
 from tests.generated import check_settings, check_text, read_plan
 from tests.smoke_runs import fake_gpus, run_smoke
 
 
 def test_copier_yml_is_written_from_the_catalogue():
-    """Edit the catalogue and run `python -m modalgen.copier_yml`: this fails until you do."""
+    """Edit the catalogue and run `python -m modalgen.render.copier_yml`: this fails until you do."""
     assert (template_dir() / "copier.yml").read_text() == copier_yml.text()
 
 

@@ -13,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modalgen.fields import SpecError, check_description, check_name
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.fields import SpecError, check_description, check_name
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
 
 SETTINGS = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modalgen.cli import main
-from modalgen.render import render
-from modalgen.spec import parse_spec
+from modalgen.answers.spec import parse_spec
+from modalgen.cli.main import main
+from modalgen.render.template import render
 
 SHA = "a" * 40
 
@@ -57,7 +57,7 @@ def test_a_timezone_in_the_wrong_case_names_the_zone(capsys):
 
 
 def test_every_zone_of_the_database_is_taken(capsys):
-    from modalgen.fields import check_timezone
+    from modalgen.answers.fields import check_timezone
 
     for zone in ("UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5", "US/Pacific"):
         assert check_timezone(zone) == zone
@@ -144,7 +144,7 @@ def test_a_near_miss_option_gets_a_close_guess_only(tmp_path, capsys):
 def test_add_errors_name_only_options_add_has(tmp_path, capsys):
     """Each error path of `add` names an option `add` takes, its arguments, or a file, never a flag of
     another command (`--answers-file` is `new`'s; `--name` exists nowhere)."""
-    from modalgen.cli import add as add_command
+    from modalgen.cli.main import add as add_command
 
     own = {o for p in add_command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
     project = render(
@@ -257,13 +257,13 @@ def test_gpus_every_flag_combination_is_used_or_refused(capsys):
 @pytest.fixture(autouse=True)
 def _hub_lookups_off(monkeypatch):
     """`new` and `gpus --model` turn Hub look-ups on for the process; each test starts without."""
-    from modalgen import plan
+    from modalgen.plan import build as plan
 
     monkeypatch.setattr(plan, "HUB_LOOKUPS", False)
 
 
 def test_answers_are_shown_as_their_flags_take_them():
-    from modalgen.fields import as_typed
+    from modalgen.answers.fields import as_typed
 
     assert as_typed("volume", [{"name": "data", "mount": "/models"}, "cache"]) == "data:/models, cache"
     secrets = [{"name": "db", "keys": ["USER", "PASS"]}, {"name": "openai", "keys": ["OPENAI_API_KEY"]}]

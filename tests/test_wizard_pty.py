@@ -239,8 +239,8 @@ def test_errors_name_the_item_and_the_cron_field(tmp_path):
 
 
 def test_add_asks_only_for_what_the_new_kind_needs(tmp_path):
-    from modalgen.render import render
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.render.template import render
 
     render(parse_spec({"name": "grows"}), tmp_path / "grows")
     child = spawn(["add", "cron", "--project", "grows"], tmp_path)
@@ -254,8 +254,8 @@ def test_add_asks_only_for_what_the_new_kind_needs(tmp_path):
 
 
 def test_add_wizard_declined_writes_nothing(tmp_path):
-    from modalgen.render import render
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.render.template import render
 
     render(parse_spec({"name": "keeps"}), tmp_path / "keeps")
     before = (tmp_path / "keeps/.modalgen-answers.yml").read_text()

@@ -15,7 +15,8 @@ from typing import Any
 
 import questionary
 
-from modalgen import catalog, fields
+from modalgen import catalog
+from modalgen.answers import fields
 
 CPU_ONLY = "cpu"
 QUIT = "__quit__"
@@ -424,9 +425,9 @@ def _describe(raw: dict[str, Any], keys: tuple[str, ...], width: int = 60) -> st
 
 def run(given: dict[str, Any], check_target: Callable) -> Any:
     """Ask, show the summary and the plan, and confirm; "no" lets one answer change. None: quit."""
-    from modalgen import report
-    from modalgen.plan import make_plan, pin_revision
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.cli import report
+    from modalgen.plan.build import make_plan, pin_revision
 
     raw = ask_missing(given)
     while True:
@@ -440,7 +441,7 @@ def run(given: dict[str, Any], check_target: Callable) -> Any:
                 return None
             continue
         except Exception as exc:  # the target folder: a name that is taken
-            from modalgen.place import TargetError
+            from modalgen.grow.place import TargetError
 
             if not isinstance(exc, TargetError):
                 raise

@@ -663,7 +663,7 @@ def check_model_params(value: Any) -> str | None:
     """A parameter count as people write it: 8B, 0.5B, 350M, 8x7B."""
     if value is None:
         return None
-    from modalgen.sizing import SizingError, parse_params
+    from modalgen.plan.sizing import SizingError, parse_params
 
     try:
         parse_params(str(value))

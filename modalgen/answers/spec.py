@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
-from modalgen.fields import (
+from modalgen.answers.fields import (
     GpuChoice,
     SecretKeys,
     SpecError,
@@ -258,7 +258,7 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         snapshot=check_bool("snapshot", raw.get("snapshot", False)),
         gpu_snapshot=check_bool("gpu_snapshot", raw.get("gpu_snapshot", False)),
     )
-    from modalgen.plan import check_applicable  # the plan says which options apply
+    from modalgen.plan.build import check_applicable  # the plan says which options apply
 
     check_applicable(spec)
     return spec

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modalgen import catalog
-from modalgen.spec import Spec
+from modalgen.answers.spec import Spec
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from modalgen.merge import Plan as MergePlan
-    from modalgen.plan import Function, Plan
+    from modalgen.grow.merge import Plan as MergePlan
+    from modalgen.plan.build import Function, Plan
 
 
 def money(value: float | None) -> str:
@@ -21,7 +21,7 @@ def money(value: float | None) -> str:
 
 
 def gpu_line(specs: tuple[str, ...] | list[str]) -> str:
-    from modalgen.fields import parse_gpu
+    from modalgen.answers.fields import parse_gpu
 
     if not specs:
         return "CPU only"
@@ -59,7 +59,7 @@ def plan_table(plan: Plan) -> str:
 
 
 def revision_note(hf_model: str) -> str | None:
-    from modalgen.plan import revision_note
+    from modalgen.plan.build import revision_note
 
     return revision_note(hf_model)
 

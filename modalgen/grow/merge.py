@@ -27,10 +27,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modalgen.atomic import signals_held
 from modalgen.catalog import ANSWERS_FILE
-from modalgen.names import broken_by_merge
-from modalgen.place import file_mode, list_files
+from modalgen.grow.atomic import signals_held
+from modalgen.grow.names import broken_by_merge
+from modalgen.grow.place import file_mode, list_files
 
 MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from modalgen import __version__, catalog
-from modalgen.answers_io import load_answers
-from modalgen.fields import SpecError, flag, parse_workloads, shown
-from modalgen.lock import held
-from modalgen.merge import Plan, plan_merge, read_tree
-from modalgen.render import release_template, render, render_data
-from modalgen.spec import BOOKKEEPING, Spec, migrate, parse_spec
+from modalgen.answers.fields import SpecError, flag, parse_workloads, shown
+from modalgen.answers.file import load_answers
+from modalgen.answers.spec import BOOKKEEPING, Spec, migrate, parse_spec
+from modalgen.grow.lock import held
+from modalgen.grow.merge import Plan, plan_merge, read_tree
+from modalgen.render.template import release_template, render, render_data
 
 ADDABLE = (*catalog.KIND_NAMES, "volume", "secret")
 ADDED_LISTS = {"workload", "volume", "secret"}  # `add` grows these; every other flag sets an option
@@ -151,7 +151,7 @@ def with_addition(
 
 
 def _add_volumes(current: list, extra: list) -> list:
-    from modalgen.fields import parse_volume
+    from modalgen.answers.fields import parse_volume
 
     named = {parse_volume(v).name: parse_volume(v) for v in current}
     for item in extra:
@@ -166,7 +166,7 @@ def _add_volumes(current: list, extra: list) -> list:
 
 
 def _add_secrets(current: list, extra: list) -> list:
-    from modalgen.fields import parse_secret
+    from modalgen.answers.fields import parse_secret
 
     named = {parse_secret(s).name: parse_secret(s) for s in current}
     for item in extra:
@@ -183,7 +183,7 @@ def _add_secrets(current: list, extra: list) -> list:
 
 def check_no_changes(old: Spec, new: Spec, flags: dict[str, Any]) -> None:
     """`add` grows a project; it never changes an option that something already uses (that is `set`)."""
-    from modalgen.plan import make_plan
+    from modalgen.plan.build import make_plan
 
     old_answers = old.to_answers(set(make_plan(old).applies))
     new_answers = new.to_answers(set(make_plan(new).applies))

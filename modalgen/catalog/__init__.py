@@ -239,7 +239,7 @@ TORCH = "torch==2.13.0"
 HF_HUB = ("huggingface-hub==2.4.0", "hf-xet==1.8.0")
 
 
-# What a model is, as far as the stacks care (modalgen/models.py reads it from a config).
+# What a model is, as far as the stacks care (modalgen/catalog/models.py reads it from a config).
 CAUSAL_LM = "causal LM"  # generates text: ...ForCausalLM
 ENCODER = "encoder"  # embeds text: BertModel, XLMRobertaModel ...
 DIFFUSION = "diffusion pipeline"  # a diffusers pipeline: model_index.json
@@ -262,7 +262,7 @@ class Stack:
     needs_gpu: bool = False
     base: str = "debian-slim"  # the image base it wants unless --base says otherwise
     media_type: str = "application/json"  # what its HTTP endpoints answer
-    sizing: bool = False  # sized against the GPUs before rendering (modalgen/sizing.py)
+    sizing: bool = False  # sized against the GPUs before rendering (modalgen/plan/sizing.py)
     volumes: tuple[tuple[str, str], ...] = ()  # cache Volumes beside the Hugging Face one
     env: tuple[tuple[str, str], ...] = ()
     example: str = "a b"  # an input its tests and smoke tests send

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modalgen import __version__
-from modalgen.options import spec_options
+from modalgen.cli.options import spec_options
 
 if TYPE_CHECKING:  # pathlib loads with the commands that use it: `--help` stays fast
     from pathlib import Path
@@ -67,7 +67,7 @@ def cli(debug: bool) -> None:
 
 
 def _raw_from_flags(flags: dict[str, Any]) -> dict[str, Any]:
-    from modalgen.options import FlagConflict, raw_from_flags
+    from modalgen.cli.options import FlagConflict, raw_from_flags
 
     try:
         return raw_from_flags(flags)
@@ -77,8 +77,8 @@ def _raw_from_flags(flags: dict[str, Any]) -> dict[str, Any]:
 
 def _gather_raw(answers_file: Path | None, name: str | None, flags: dict[str, Any]) -> dict[str, Any]:
     """Flags over the answers file: the raw answers before validation and the wizard."""
-    from modalgen.answers_io import load_answers
-    from modalgen.spec import BOOKKEEPING, migrate
+    from modalgen.answers.file import load_answers
+    from modalgen.answers.spec import BOOKKEEPING, migrate
 
     raw: dict[str, Any] = migrate(load_answers(answers_file)) if answers_file else {}
     for key in BOOKKEEPING:  # this modalgen records its own version and plan
@@ -137,9 +137,11 @@ def new(
     """
     from pathlib import Path
 
-    from modalgen import place, plan, report
-    from modalgen.plan import make_plan
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.cli import report
+    from modalgen.grow import place
+    from modalgen.plan import build as plan
+    from modalgen.plan.build import make_plan
 
     _exit_cleanly_on_sigterm()
     plan.HUB_LOOKUPS = True  # a model's parameter count from the Hub, when it answers (2 s at most)
@@ -153,7 +155,7 @@ def new(
         parse_spec({"name": "x", **raw})
         if "name" in raw:
             place.check_target(output_dir / raw["name"], force=force)
-        from modalgen import wizard
+        from modalgen.cli import wizard
 
         spec = wizard.run(raw, lambda s: place.check_target(output_dir / s.name, force=force))
         if spec is None:
@@ -172,7 +174,7 @@ def new(
             click.echo(report.summary(spec, project_plan))
     target = output_dir / spec.name
 
-    from modalgen.render import answers_for, render
+    from modalgen.render.template import answers_for, render
 
     if dry_run:
         files = place.dry_run(lambda tree: render(spec, tree), spec.name)
@@ -204,7 +206,7 @@ def new(
         click.echo(f"Overwrote {len(overwrote)} files that were there (--force):")
         for f in overwrote:
             click.echo(f"  {f}")
-    from modalgen.modal_auth import auth_state
+    from modalgen.tools.modal_auth import auth_state
 
     click.echo(report.next_steps(target, project_plan, token=auth_state().configured))
 
@@ -240,8 +242,8 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
     """
     from pathlib import Path
 
-    from modalgen import grow
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.grow import commands as grow
 
     _exit_cleanly_on_sigterm()
     if kind not in grow.ADDABLE:
@@ -255,7 +257,7 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
         old_spec = proj.spec
         raw = grow.with_addition(proj.answers, kind, value, given)
         if interactive:
-            from modalgen import wizard
+            from modalgen.cli import wizard
 
             raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
         new_spec = _pinned(parse_spec(raw), given)
@@ -264,8 +266,8 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
             click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
             return
         if interactive and not dry_run:
-            from modalgen import wizard
-            from modalgen.plan import make_plan
+            from modalgen.cli import wizard
+            from modalgen.plan.build import make_plan
 
             if not wizard.confirm_growth(report_summary(new_spec, make_plan(new_spec)), f"Add {kind}?"):
                 click.echo("Nothing written.")
@@ -277,7 +279,7 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
 def _pinned(spec, given: dict[str, Any]):
     """A model given now (`add`, `set`) is pinned as `new` pins it: a branch becomes its commit on the
     Hub when the Hub answers, and a size the Hub gives is recorded. A model the project has is left be."""
-    from modalgen import plan
+    from modalgen.plan import build as plan
 
     if "hf_model" not in given:
         return spec
@@ -286,7 +288,8 @@ def _pinned(spec, given: dict[str, Any]):
 
 
 def _say_if_unpinned(spec, given: dict[str, Any]) -> None:
-    from modalgen import plan, report
+    from modalgen.cli import report
+    from modalgen.plan import build as plan
 
     if "hf_model" in given and spec.hf_model:
         project_plan = plan.make_plan(spec)
@@ -318,8 +321,8 @@ def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
     """
     from pathlib import Path
 
-    from modalgen import grow
-    from modalgen.spec import parse_spec
+    from modalgen.answers.spec import parse_spec
+    from modalgen.grow import commands as grow
 
     _exit_cleanly_on_sigterm()
     given = _raw_from_flags(flags)
@@ -353,7 +356,7 @@ def update(project: str, dry_run: bool) -> None:
     """
     from pathlib import Path
 
-    from modalgen import grow
+    from modalgen.grow import commands as grow
 
     _exit_cleanly_on_sigterm()
     with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
@@ -367,13 +370,15 @@ def update(project: str, dry_run: bool) -> None:
 
 
 def report_summary(spec, plan) -> str:
-    from modalgen import report
+    from modalgen.cli import report
 
     return report.summary(spec, plan)
 
 
 def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
-    from modalgen import grow, merge, report
+    from modalgen.cli import report
+    from modalgen.grow import commands as grow
+    from modalgen.grow import merge
 
     if grow.git_is_dirty(proj.root):
         click.echo(
@@ -442,8 +447,8 @@ def doctor(as_json: bool, project: str) -> None:
     import json
     from pathlib import Path
 
-    from modalgen.doctor import as_json as to_json
-    from modalgen.doctor import run_checks
+    from modalgen.tools.doctor import as_json as to_json
+    from modalgen.tools.doctor import run_checks
 
     checks = run_checks(Path(project))
     if as_json:
@@ -511,8 +516,9 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, mo
     """
     import json
 
-    from modalgen import catalog, report
-    from modalgen.fields import parse_gpus
+    from modalgen import catalog
+    from modalgen.answers.fields import parse_gpus
+    from modalgen.cli import report
 
     if model is not None or model_params is not None:
         _gpus_for_model(model, model_params, stack_name, dtype, max_model_len, gpus_asked, hours, as_json)
@@ -558,15 +564,17 @@ def _gpus_for_model(model: str | None, model_params: str | None, stack_name: str
     per hour first; with --gpu, whether each of those does."""
     import json
 
-    from modalgen import catalog, plan, sizing
-    from modalgen.fields import (
+    from modalgen import catalog
+    from modalgen.answers.fields import (
         SpecError,
         check_dtype,
         check_max_model_len,
         check_model_params,
         parse_gpus,
     )
-    from modalgen.spec import Spec
+    from modalgen.answers.spec import Spec
+    from modalgen.plan import build as plan
+    from modalgen.plan import sizing
 
     stack_name = GPUS_STACK if stack_name is None else stack_name
     stack = catalog.STACK_BY_NAME.get(stack_name)
@@ -632,7 +640,7 @@ def _with_model(spec, model: str):
     """The sizing Spec with --model, checked as `new` checks --hf-model but named as `gpus` names it."""
     import dataclasses
 
-    from modalgen.fields import SpecError, check_hf_model
+    from modalgen.answers.fields import SpecError, check_hf_model
 
     try:
         return dataclasses.replace(spec, hf_model=check_hf_model(model, allow_unpinned=True))
@@ -650,7 +658,7 @@ def _assumptions(need, stack_name: str) -> str:
 
 def _shape_table(rows: list[dict], hours: float | None, last: str) -> None:
     """One line per GPU shape: VRAM, $/hr, the cost for --hours, and `last`: whether it fits, or the order."""
-    from modalgen import plan
+    from modalgen.plan import build as plan
 
     names = [plan.shape_text(r).split(" (")[0] for r in rows]
     width = max(len("shape"), *(len(n) for n in names))
@@ -667,7 +675,7 @@ def _shape_table(rows: list[dict], hours: float | None, last: str) -> None:
 
 
 def _exit_cleanly_on_sigterm() -> None:
-    from modalgen.atomic import exit_cleanly_on_sigterm
+    from modalgen.grow.atomic import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()
 
@@ -734,9 +742,9 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)
         return 2
     except Exception as exc:
-        from modalgen.fields import SpecError
-        from modalgen.lock import Busy
-        from modalgen.place import TargetError
+        from modalgen.answers.fields import SpecError
+        from modalgen.grow.lock import Busy
+        from modalgen.grow.place import TargetError
 
         if isinstance(exc, SpecError | TargetError | Busy):
             click.echo(f"modalgen: error: {_one_line(str(exc))}", err=True)

@@ -21,9 +21,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from modalgen import catalog, models, sizing
-from modalgen.fields import GpuChoice, SpecError, parse_gpu, volume_identifier
-from modalgen.spec import Spec
+from modalgen import catalog
+from modalgen.answers.fields import GpuChoice, SpecError, parse_gpu, volume_identifier
+from modalgen.answers.spec import Spec
+from modalgen.catalog import models
+from modalgen.plan import sizing
 
 PERIOD_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 

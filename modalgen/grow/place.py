@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from modalgen.atomic import signals_held
-from modalgen.lock import held
+from modalgen.grow.atomic import signals_held
+from modalgen.grow.lock import held
 
 STAGING_PREFIX = ".modalgen-staging-"
 

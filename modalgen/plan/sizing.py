@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from modalgen import models
-from modalgen.models import KNOWN, ModelShape  # sizing's own names for them, as before the split
+from modalgen.catalog import models
+from modalgen.catalog.models import KNOWN, ModelShape  # sizing's own names for them, as before the split
 
 GB = 1e9  # bytes; Modal's GPU table counts VRAM in these
 

@@ -1,6 +1,6 @@
 """copier.yml, written from the catalogue: the template's questions, and the facts it prints.
 
-`python -m modalgen.copier_yml` rewrites `templates/project/copier.yml`; a test fails when the file
+`python -m modalgen.render.copier_yml` rewrites `templates/project/copier.yml`; a test fails when the file
 and the catalogue drift apart. The templates render from the plan (`plan.py`), which modalgen
 passes as data and records in the answers file, so plain `copier copy --data-file ANSWERS` renders
 the very tree `modalgen new` does. The questions only say what each recorded answer is.
@@ -15,10 +15,10 @@ from typing import Any
 import yaml
 
 from modalgen import __version__, catalog
-from modalgen.spec import ANSWER_KEYS, Spec
+from modalgen.answers.spec import ANSWER_KEYS, Spec
 
 HEADER = """\
-# Written by `python -m modalgen.copier_yml` from modalgen/catalog.py: edit the catalogue, not this
+# Written by `python -m modalgen.render.copier_yml` from modalgen/catalog/: edit the catalogue, not this
 # file (tests/test_template_contract.py fails when they differ). The files render from `plan`, which
 # modalgen computes from the answers and records in .modalgen-answers.yml; the questions below say
 # what each recorded answer is, so `copier copy --data-file .modalgen-answers.yml` renders the same.
@@ -162,9 +162,9 @@ def document() -> dict[str, Any]:
     doc["modalgen_version"] = {
         "type": "str", "help": "The modalgen version that rendered the project", "default": __version__,
     }  # fmt: skip
-    doc["plan"] = {"type": "yaml", "help": "What modalgen planned from the answers (modalgen/plan.py)",
+    doc["plan"] = {"type": "yaml", "help": "What modalgen planned from the answers (modalgen/plan/build.py)",
                    "default": {}, "when": False}  # fmt: skip
-    doc["catalog"] = {"type": "yaml", "help": "Facts from modalgen/catalog.py", "default": catalog_facts(),
+    doc["catalog"] = {"type": "yaml", "help": "Facts from modalgen/catalog/", "default": catalog_facts(),
                       "when": False}  # fmt: skip
     return doc
 
@@ -174,7 +174,7 @@ def text() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from modalgen.render import template_dir
+    from modalgen.render.template import template_dir
 
     path = Path(template_dir()) / "copier.yml"
     path.write_text(text(), encoding="utf-8")

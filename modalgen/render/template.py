@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from modalgen import __version__, catalog
-from modalgen.spec import Spec
+from modalgen.answers.spec import Spec
 
 
 def template_dir() -> Path:
     """The bundled template: inside the wheel (`modalgen/templates`), or the checkout's `templates/`."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # modalgen/
     for candidate in (here / "templates", here.parent / "templates"):
         if (candidate / catalog.TEMPLATE_NAME / "copier.yml").is_file():
             return candidate / catalog.TEMPLATE_NAME
@@ -25,7 +25,7 @@ def template_dir() -> Path:
 
 def answers_for(spec: Spec, version: str = __version__) -> dict[str, Any]:
     """What a project records: its answers, this modalgen's version and the plan they make."""
-    from modalgen.plan import make_plan
+    from modalgen.plan.build import make_plan
 
     plan = make_plan(spec)
     answers = spec.to_answers(set(plan.applies))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from modalgen.fields import SpecError
+from modalgen.answers.fields import SpecError
 
 
 def load_answers(path: Path, field: str = "answers-file") -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from modalgen import catalog
-from modalgen.modal_auth import auth_state
+from modalgen.tools.modal_auth import auth_state
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,8 @@ def _in(root: Path, command: str, option: str) -> str:
 
 
 def check_project(root: Path, pinned: str) -> list[Check]:
-    from modalgen import grow
-    from modalgen.fields import SpecError
+    from modalgen.answers.fields import SpecError
+    from modalgen.grow import commands as grow
 
     checks = []
     try:

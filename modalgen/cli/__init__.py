@@ -1,0 +1,1 @@
+"""The commands: parse flags or ask (the wizard), call the stages, print, exit codes."""

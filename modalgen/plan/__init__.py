@@ -1,0 +1,1 @@
+"""Stage 2: Spec -> Plan (every function, its resources and $ per hour), with model sizing."""

@@ -1,0 +1,1 @@
+"""Stage 3: Plan -> files, from the copier-format template."""
