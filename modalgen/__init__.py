@@ -1,6 +1,6 @@
 """modalgen: generate and grow Modal projects that prove themselves."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 def entry() -> None:

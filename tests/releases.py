@@ -12,7 +12,7 @@ from typing import Any
 
 from modalgen.render import template as render
 
-RELEASES = ("0.1.0", "0.2.0")
+RELEASES = ("0.1.0", "0.2.0", "0.3.0")
 # What modalgen 0.2.0 recorded (answers and plan, key for key) for a set of projects, written by 0.2.0
 # itself: `tests/recorded/0.2.0.yml`, one entry per case, each made with the project name "legacy".
 RECORDED = Path(__file__).resolve().parent / "recorded"
