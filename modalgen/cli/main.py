@@ -16,6 +16,7 @@ import click
 
 from modalgen import __version__
 from modalgen.cli.options import spec_options
+from modalgen.cli.tools import bench, coldstart
 
 if TYPE_CHECKING:  # pathlib loads with the commands that use it: `--help` stays fast
     from pathlib import Path
@@ -64,6 +65,10 @@ def cli(debug: bool) -> None:
 
     Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted.
     """
+
+
+cli.add_command(bench)
+cli.add_command(coldstart)
 
 
 def _raw_from_flags(flags: dict[str, Any]) -> dict[str, Any]:

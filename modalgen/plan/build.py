@@ -656,11 +656,11 @@ def _make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any]
         targets += [
             ("bench", "Load-test the endpoint: latency, throughput, $/request (URL= the deployed one, "
              "else served here)",
-             [f"cd $(ROOT) && uv run python -m $(PACKAGE).bench {flags} $(if $(JSON),--json)"]),
+             [needs_modalgen("bench"), f"cd $(ROOT) && modalgen bench {flags} $(if $(JSON),--json)"]),
             ("coldstart", "Cold-start the deployed endpoint (URL=...): time to first byte, split by the "
              "container's own timestamps",
-             [COLDSTART_NEEDS_URL,
-              "cd $(ROOT) && uv run python -m $(PACKAGE).coldstart --url $(URL) $(if $(JSON),--json)"]),
+             [COLDSTART_NEEDS_URL, needs_modalgen("coldstart"),
+              "cd $(ROOT) && modalgen coldstart --url $(URL) $(if $(JSON),--json)"]),
         ]  # fmt: skip
     logs = "uv run modal app logs $(ENV_FLAG) $(APP)"
     targets += [
@@ -861,6 +861,16 @@ COLDSTART_NEEDS_URL = (
     "$(if $(URL),,$(error coldstart measures the deployed endpoint: "
     "make coldstart URL=https://<your app>.modal.run (`make deploy` prints it)))"
 )
+
+
+def needs_modalgen(target: str) -> str:
+    """`make bench` and `make coldstart` run modalgen's tools: without modalgen on PATH, one line
+    says how to get the version that made the project (the rest of the Makefile never needs it)."""
+    from modalgen import __version__
+
+    says = f"make {target} needs modalgen {__version__} (the version that made this project):"
+    get = f"uv tool install modalgen=={__version__}"
+    return f'@command -v modalgen >/dev/null || {{ echo "{says} {get}" >&2; exit 1; }}'
 
 
 def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None:

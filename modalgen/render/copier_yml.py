@@ -140,10 +140,6 @@ def _excludes() -> list[str]:
     patterns.append("{% if not plan.secrets %}.env.example{% endif %}")
     for path in ("tests/fake_engine.py", "tests/test_model.py"):  # the model stacks' own tests
         patterns.append(f"{{% if not plan.stack.test_packages %}}{path}{{% endif %}}")
-    # `make bench` and `make coldstart`: projects with an HTTP endpoint
-    for path in ("{{ plan.package }}/bench.py", "{{ plan.package }}/serve_local.py",
-                 "{{ plan.package }}/coldstart.py", "tests/test_bench.py"):  # fmt: skip
-        patterns.append(f"{{% if not plan.bench %}}{path}{{% endif %}}")
     return patterns
 
 
