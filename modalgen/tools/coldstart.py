@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from modalgen.tools.target import Target
 
@@ -114,18 +115,19 @@ def stop_containers(modal: Modal, app: str, wait: float = 180) -> int:
     stopped = running_containers(modal, app)
     if stopped:
         print(f"stopping {len(stopped)} container(s) of {app}", file=sys.stderr, flush=True)
-    for container in stopped:
-        # `modal container stop` asks for confirmation unless given --yes.
-        done = modal.run("container", "stop", "--yes", container)
-        output = done.stdout + done.stderr
-        if done.returncode != 0 and "already stopped" not in output:  # it went by itself meanwhile
+    # `modal container stop` takes one container and asks for confirmation unless given --yes.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        done = list(pool.map(lambda container: modal.run("container", "stop", "--yes", container), stopped))
+    for container, answer in zip(stopped, done, strict=True):
+        output = answer.stdout + answer.stderr
+        if answer.returncode != 0 and "already stopped" not in output:  # it went by itself meanwhile
             raise ModalFailed(f"modal container stop {container} failed: {' '.join(output.split())}")
     deadline = time.monotonic() + wait
-    while running_containers(modal, app):
+    while stopped and running_containers(modal, app):
         if time.monotonic() > deadline:
             why = "min_containers keeps some warm?"
             raise ModalFailed(f"{app} still has containers after {wait:.0f} s ({why})")
-        time.sleep(2)
+        time.sleep(1)
     return len(stopped)
 
 
@@ -150,12 +152,16 @@ def measure(modal: Modal, app: str, target: Target, keep_warm: bool, timeout: fl
     """Stop the app's containers (unless `keep_warm`), send one request, split its first byte."""
     stopped = 0 if keep_warm else stop_containers(modal, app)
     sent, arrived, status = first_byte(target, timeout)
-    time.sleep(LOG_DELAY)  # logs reach Modal's log store a moment after they are printed
-    logs = modal.output("app", "logs", app, "--since", "30m")
-    return {**split(sent, arrived, parse(logs)), "status": status, "stopped": stopped}
+    deadline = time.monotonic() + LOG_DELAY
+    while True:  # logs reach Modal's log store a moment after they are printed
+        report = split(sent, arrived, parse(modal.output("app", "logs", app, "--since", "30m")))
+        ready = all(parts["load_s"] is not None for parts in report["containers"].values())
+        if (report["cold"] and ready) or time.monotonic() > deadline:
+            return {**report, "status": status, "stopped": stopped}
+        time.sleep(1)
 
 
-LOG_DELAY = 5.0
+LOG_DELAY = 10.0  # seconds to wait for the new container's lines to reach the logs
 
 
 def text_report(report: dict) -> str:
