@@ -34,6 +34,7 @@ def test_wheel_ships_the_template_with_its_dotfiles(wheel):
                 "template/.github/workflows/ci.yml.jinja"):  # fmt: skip
         assert base + rel in names, rel
     assert "modalgen/templates/releases/0.1.0/project/copier.yml" in names  # every release ships
+    assert "modalgen/tools/serve_local.py" in names  # `modalgen bench` runs it in a project's environment
     template_files = {
         p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*") if p.is_file()
     }
@@ -62,6 +63,12 @@ def test_installed_wheel_runs_modalgen_new(wheel, tmp_path):
         [str(venv / "bin/python"), "-m", "modalgen", "--version"], capture_output=True, text=True
     )
     assert module.returncode == 0 and "modalgen" in module.stdout
+    # `make bench` in the new project: the installed modalgen measures it (here: a refused port).
+    bench = subprocess.run(
+        [str(venv / "bin/modalgen"), "bench", "--url", "http://127.0.0.1:9", "--ready-timeout", "0"],
+        cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert bench.returncode == 1 and "gave up" in bench.stderr, bench.stderr
 
 
 def test_modalgen_itself_passes_ruff():
