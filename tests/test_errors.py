@@ -65,7 +65,7 @@ def test_internal_error_is_one_line_with_a_hint_and_debug_shows_it(tmp_path, cap
     assert not (tmp_path / "boom").exists()
 
 
-@pytest.mark.parametrize("command", ["new", "add", "set", "update", "gpus", "doctor"])
+@pytest.mark.parametrize("command", ["new", "add", "set", "update", "gpus", "doctor", "bench", "coldstart"])
 def test_every_command_help_shows_examples(command, capsys):
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out

@@ -16,6 +16,21 @@ import click
 
 PROJECT_HELP = "The project whose endpoint is measured (default: the one this folder is in)."
 URL_HELP = "The deployed endpoint (`make deploy` prints it)."
+EXAMPLES_BENCH = """
+\b
+Examples:
+  modalgen bench                                   # the project's endpoint, served here
+  modalgen bench --url https://...modal.run --requests 200 --concurrency 8 --json
+  modalgen bench --url http://host:8000 --openai   # any OpenAI-compatible server
+  modalgen bench --url http://host/predict --request body.json
+"""
+EXAMPLES_COLDSTART = """
+\b
+Examples:
+  modalgen coldstart --url https://...modal.run    # in the project: its app's containers
+  modalgen coldstart --url https://...modal.run --json
+  modalgen coldstart --url https://host/v1 --openai --app my-llm
+"""
 
 
 def _check(name: str, value: float | None, low: float, allowed: str, strict: bool = False) -> None:
@@ -83,7 +98,7 @@ def _common(command):
     return command
 
 
-@click.command("bench")
+@click.command("bench", epilog=EXAMPLES_BENCH)
 @click.option("--url", help="The endpoint; without it, the project's endpoint is served on this machine.")
 @click.option("--requests", type=int, default=50, show_default=True, help="Measured requests.")
 @click.option("--concurrency", type=int, default=4, show_default=True, help="Requests in flight.")
@@ -105,11 +120,7 @@ def bench(url, requests, concurrency, duration, warmup, ready_timeout, timeout, 
           openai, request_file, model, as_json) -> int:  # fmt: skip
     """Load-test an endpoint: latency, throughput, tokens, $/request.
 
-    \b
-    modalgen bench                                  # the project's endpoint, served here
-    modalgen bench --url https://...modal.run       # the deployed one
-    modalgen bench --url http://host:8000 --openai  # any OpenAI-compatible server
-    modalgen bench --url http://host/predict --request body.json
+    Exit codes: 0 every request succeeded, 1 one failed or the endpoint never got ready, 2 bad input.
     """
     from datetime import UTC, datetime
 
@@ -147,7 +158,7 @@ def bench(url, requests, concurrency, duration, warmup, ready_timeout, timeout, 
     return 0 if report["ok"] and not report["failed"] else 1
 
 
-@click.command("coldstart")
+@click.command("coldstart", epilog=EXAMPLES_COLDSTART)
 @click.option("--url", help=URL_HELP)
 @click.option("--app", help="The deployed app's name (default: the project's).")
 @click.option("--keep-warm", is_flag=True, help="Do not stop running containers first.")
