@@ -271,6 +271,8 @@ def test_coldstart_needs_a_url_and_outside_a_project_an_app(capsys, tmp_path, mo
     (tmp_path / "b.json").write_text("{}")
     assert main(["coldstart", "--url", "http://x", "--request", "b.json"]) == 2
     assert "--app" in capsys.readouterr().err
+    assert main(["coldstart", "--url", "http://x", "--openai", "--app", "a"]) == 2
+    assert "--model" in capsys.readouterr().err  # one request only: no GET /v1/models first
 
 
 # --- Cost --------------------------------------------------------------------------------------------

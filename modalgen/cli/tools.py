@@ -29,7 +29,7 @@ EXAMPLES_COLDSTART = """
 Examples:
   modalgen coldstart --url https://...modal.run    # in the project: its app's containers
   modalgen coldstart --url https://...modal.run --json
-  modalgen coldstart --url https://host/v1 --openai --app my-llm
+  modalgen coldstart --url https://host --openai --model llm --app my-llm
 """
 
 
@@ -184,6 +184,8 @@ def coldstart(url, app, keep_warm, timeout, project, openai, request_file, model
         needs = "coldstart measures the deployed endpoint: --url https://<your app>.modal.run"
         raise SpecError("url", SpecError.NO_VALUE, needs)
     _check("timeout", timeout, 0, "use a number of seconds above 0", strict=True)
+    if openai and not model:  # asking the server for its models would start a container first
+        raise SpecError("model", SpecError.NO_VALUE, "with --openai, the model to ask: --model NAME")
     chosen = _any_endpoint(url, openai, request_file, model, "Say hello in one sentence.")
     proj = _project(project) if chosen is None or (app is None and project) else None
     if chosen is None:
