@@ -575,3 +575,12 @@ def test_make_bench_prices_with_the_rates_the_real_modal_cli_prints(make, contro
     assert "modal billing rates (cpu.per_hour)" in money["price_sources"]
     # The Web class runs on the project's L4, 0.000222 $/s = 0.7992 $/hr, plus its CPU and memory.
     assert money["containers"]["Web"]["usd_per_hour"] > 0.7992  # the endpoint holds the model: a class
+
+
+def test_a_project_without_an_endpoint_has_no_bench_and_says_so(tmp_path, capsys):
+    project = render(parse_spec({"name": "nobench", "workload": ["batch", "cron"], "gpu": ["T4"]}),
+                     tmp_path / "nobench")  # fmt: skip
+    assert "bench:" not in (project / "Makefile").read_text()
+    assert main(["bench", "--project", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "a project with an HTTP endpoint" in err and len(err.strip().splitlines()) == 1
