@@ -25,8 +25,8 @@ TIMEOUT = "timeout"  # timeout=: every function but a Server (startup_timeout) a
 # function loads its model at its first input, after the restore, so a snapshot would hold nothing.
 SNAPSHOT = "snapshot"
 # The knobs in one order: options a function takes are listed (its `accepts`) knob by knob.
-KNOBS: tuple[str, ...] = (WARM, MAX_CONTAINERS, CONCURRENT, RETRIES, SINGLE_USE, BATCHING, SCHEDULE, WEB, SERVER,
-                          PUBLIC, RESOURCES, TIMEOUT, SNAPSHOT)  # fmt: skip
+KNOBS: tuple[str, ...] = (WARM, MAX_CONTAINERS, CONCURRENT, RETRIES, SINGLE_USE, BATCHING, SCHEDULE, WEB,
+                          SERVER, PUBLIC, RESOURCES, TIMEOUT, SNAPSHOT)  # fmt: skip
 
 
 @dataclass(frozen=True)

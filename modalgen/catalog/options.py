@@ -98,7 +98,8 @@ _GPU_NAMES = ", ".join(n for g in GPUS for n in (g.name, *g.aliases))
 # (scaledown_window, batching), Modal's documented limits where only its servers check (timeout up
 # to 24 h, retries capped at 10), and generous sanity caps elsewhere.
 OPTIONS: tuple[Option, ...] = (
-    Option("name", TEXT, None, "", "Project name (the folder and the Modal app; its package is derived from it)"),
+    Option("name", TEXT, None, "",
+           "Project name (the folder and the Modal app; its package is derived from it)"),
     Option("description", TEXT, DEFAULT_DESCRIPTION, "One line that says what the project does.",
            "One line that says what the project does", metavar="TEXT"),
     Option("stack", CHOICE, DEFAULT_STACK, "What the core runs: "
@@ -125,15 +126,17 @@ OPTIONS: tuple[Option, ...] = (
            PROJECT, metavar="EVERY"),
     Option("volume", LIST, None, "A Modal Volume to mount (default mount /NAME). Repeatable.",
            "Volumes to mount, e.g. [{name: model-cache, mount: /model-cache}]", metavar="NAME[:MOUNT]"),
-    Option("python", CHOICE, DEFAULT_PYTHON, f"The container's Python: {', '.join(CONTAINER_PYTHONS)}, as the "
-           f"image builder allows [default: {DEFAULT_PYTHON}].", "The container's Python", metavar="X.Y"),
+    Option("python", CHOICE, DEFAULT_PYTHON,
+           f"The container's Python: {', '.join(CONTAINER_PYTHONS)}, as the image builder allows "
+           f"[default: {DEFAULT_PYTHON}].", "The container's Python", metavar="X.Y"),
     Option("image_builder", CHOICE, DEFAULT_IMAGE_BUILDER, f"Modal image builder version the project pins: "
            f"{', '.join(IMAGE_BUILDERS)} [default: {DEFAULT_IMAGE_BUILDER}].",
            "The Modal image builder version the project pins", metavar="VERSION"),
     Option("web_style", CHOICE, DEFAULT_WEB_STYLE, "How the web workload is served: "
            + "; ".join(f"{k}: {v}" for k, v in WEB_STYLES.items()) + f" [default: {DEFAULT_WEB_STYLE}].",
            "How the endpoint is served", WEB, PROJECT, metavar="STYLE", aliases=("--web",)),
-    Option("public", BOOL, False, "Serve the web endpoint or Server without Modal proxy auth (on by default).",
+    Option("public", BOOL, False,
+           "Serve the web endpoint or Server without Modal proxy auth (on by default).",
            "Serve the endpoint without Modal proxy auth", PUBLIC, PROJECT),
     number("timeout", 1, 24 * 3600, 600, TIMEOUT, "seconds one input may run"),
     number("min_containers", 0, 100, 0, WARM, "containers kept warm (billed while idle)"),
@@ -169,10 +172,12 @@ OPTIONS: tuple[Option, ...] = (
            "commit when the Hub answers, else followed [default: the stack's].",
            "A Hugging Face model: org/name@revision (null for none; a model stack has a default)",
            metavar="REPO[@REV]"),
-    Option("model_params", TEXT, None, "The model's parameter count (8B, 0.5B, 8x7B) when neither the Hub nor "
-           "its name tells.", "The model's parameter count (8B, 0.5B) when neither the Hub nor its name tells",
+    Option("model_params", TEXT, None,
+           "The model's parameter count (8B, 0.5B, 8x7B) when neither the Hub nor its name tells.",
+           "The model's parameter count (8B, 0.5B) when neither the Hub nor its name tells",
            SIZED, PROJECT, metavar="N"),
-    Option("dtype", CHOICE, None, f"The weights' dtype for sizing: {', '.join(DTYPES)} [default: the stack's].",
+    Option("dtype", CHOICE, None,
+           f"The weights' dtype for sizing: {', '.join(DTYPES)} [default: the stack's].",
            "The weights' dtype for sizing (null: the stack's)", SIZED, PROJECT, metavar="DTYPE"),
     Option("max_model_len", INT, None, "Tokens of context to size the KV cache for (vllm, transformers) "
            "[default: the stack's].", "Tokens of context to size the KV cache for (null: the stack's)",

@@ -254,4 +254,3 @@ def functions(spec: Spec) -> tuple[Function, ...]:
         else:
             made.append(_kind_function(spec, place, worker))
     return tuple(made)
-

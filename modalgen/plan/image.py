@@ -72,4 +72,3 @@ def image(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
         "uv_sync": spec.uv_sync,
         "front": front_image(spec, fns),
     }
-

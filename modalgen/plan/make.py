@@ -92,7 +92,6 @@ def make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
     return ({"name": "MODEL_RUN", "value": f"uv run {index}{withs}", "comment": comment},)
 
 
-
 # `make bench URL=... REQUESTS=200 CONCURRENCY=8 DURATION=60 READY_TIMEOUT=120 JSON=1`: Makefile
 # variables -> flags
 BENCH_MAKE_VARS = (
@@ -146,4 +145,3 @@ def bench_target(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None
         "stream": stack.own_server,
         "what": stack.bench_request,
     }
-

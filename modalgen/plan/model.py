@@ -38,7 +38,6 @@ def gpu_dtype(spec: Spec, fns: tuple[Function, ...]) -> str:
     return asked or "bfloat16"
 
 
-
 def model_data(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any] | None:
     """The model as the templates and the summary read it; None without one."""
     if not spec.hf_model:

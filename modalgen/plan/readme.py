@@ -70,4 +70,3 @@ def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     # Endpoints behind Modal proxy auth: their smoke tests (and CI) need a proxy auth token.
     proxy_auth = any(not (fn.web or fn.server)["public"] for fn in fns if fn.web or fn.server)
     return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections, "proxy_auth": proxy_auth}
-
