@@ -59,6 +59,10 @@ def load_model(device: str | None = None, target: str | None = None) -> Model:
 @functools.cache
 def model() -> Model:
     return load_model()
+
+
+def process(text: str) -> dict:
+    return model()(text)
 '''
 ECHO_CHECK = '''def check_answer(result: dict, text: str) -> None:
     """What every answer of the core must hold, for this text."""
@@ -68,7 +72,7 @@ ECHO_CHECK = '''def check_answer(result: dict, text: str) -> None:
 ECHO_STACK = catalog.Stack(
     "echo", "echoes its input: the smallest stack there is", None, (), (), ("3.11", "3.12", "3.13"),
     example="echo this", bench_request='a text to echo (POST {"text": ...})',
-    memory=catalog.Memory("fp16", True, 2048, (0.25, 0.05)), tokens=True,
+    memory=catalog.Memory("fp16", True, 2048, (0.25, 0.05)),
 )  # fmt: skip
 
 
@@ -100,7 +104,7 @@ def test_a_new_stack_is_one_record_and_its_fragments(echo_stack, tmp_path):
     plan = read_plan(project)
     assert plan["stack"]["name"] == "echo" and plan["stack"]["example"] == "echo this"
     # `make bench` reads its request shape and its tokens from the record
-    assert plan["bench"]["what"] == ECHO_STACK.bench_request and plan["bench"]["tokens"] is True
+    assert plan["bench"]["what"] == ECHO_STACK.bench_request and plan["bench"]["tokens"] is False
     assert "echo" in (project / "README.md").read_text()
     result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "")
     assert result.returncode == 0 and "skipped" not in result.stdout, result.stdout[-3000:]
@@ -114,9 +118,10 @@ def test_a_new_stack_is_refused_where_its_record_says(echo_stack):
 def test_a_new_stacks_sizing_and_gpu_use_come_from_its_record(monkeypatch):
     """Sized, it is sized with its own memory facts; splitting, it may take several GPUs."""
     sized = dataclasses.replace(ECHO_STACK, sizing=True, model="Qwen/Qwen2.5-0.5B@" + "a" * 40,
-                                gpu_use=catalog.SPLIT_GPUS)  # fmt: skip
+                                gpu_use=catalog.SPLIT_GPUS, tokens=True)  # fmt: skip
     _add_stack(monkeypatch, sized)
-    spec = parse_spec({"name": "sized", "stack": "echo", "gpu": ["L4:2"], "workload": ["batch"]})
+    spec = parse_spec({"name": "sized", "stack": "echo", "gpu": ["L4:2"], "workload": ["batch", "web"]})
+    assert make_plan(spec).bench["tokens"] is True
     need = sizing.memory_need(sizing.KNOWN["qwen/qwen2.5-0.5b"], stack=sized)
     assert (need.dtype, need.max_model_len, need.usable_fraction) == ("fp16", 2048, 0.90)
     assert need.activations_gb == pytest.approx(0.25 + 0.05 * 0.494e9 * 2 / 1e9)

@@ -134,7 +134,7 @@ class Spec:
             "volume": [{"name": v.name, "mount": v.mount} for v in self.volumes],
             "python": self.python,
             "image_builder": self.image_builder,
-            **{key: value for key, value in self.knobs if key in applies},
+            **{o.key: self.knob(o.key) for o in knob_options() if o.key in applies},
             "apt": list(self.apt),
             "pip": list(self.pip),
             "allow_unpinned": self.allow_unpinned,
