@@ -11,7 +11,7 @@ from modalgen.answers.spec import Spec, knob_options
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from modalgen.grow.merge import Plan as MergePlan
+    from modalgen.grow.merge import MergePlan
     from modalgen.plan.build import Function, Plan
 
 
