@@ -214,3 +214,11 @@ def test_a_new_option_reaches_the_functions_that_take_it_and_the_templates(trace
         spec = parse_spec({"name": f"t{traced}", "workload": ["batch"], "trace": traced})
         project = render_data(answers_for(spec), tmp_path / spec.name, template)
         assert ("logs every input" in (project / "TRACING.md").read_text()) is traced
+
+
+def test_copier_yml_asks_each_question_as_its_record_says():
+    """copier_yml.py repeats each option's question (HELP) until it reads the records: they agree."""
+    assert list(copier_yml.HELP) == [o.key for o in catalog.OPTIONS if o.key in copier_yml.HELP]
+    assert set(copier_yml.HELP) | set(catalog.INT_KNOB_BY_KEY) == set(catalog.ANSWER_KEYS)
+    for key, text in copier_yml.HELP.items():
+        assert catalog.OPTION_BY_KEY[key].question == text, key
