@@ -52,8 +52,8 @@ class Memory:
 # - embeddings/torch: an encoder batch or a plain torch function: 0.5 GB + 10%.
 # - diffusers: the UNet/transformer and the VAE decode hold image-sized tensors roughly proportional to
 #   the model: 1 GB + 50%.
-CAUSAL_LM_MEMORY = (1.0, 0.02)
-ENCODER_MEMORY = (0.5, 0.10)
+LLM_ACTIVATIONS = (1.0, 0.02)
+ENCODER_ACTIVATIONS = (0.5, 0.10)
 
 # What `make bench` sends when a stack's record does not say: the core's own input.
 CORE_INPUT_REQUEST = 'the core\'s input (POST {"text": ...})'
@@ -61,6 +61,10 @@ CORE_INPUT_REQUEST = 'the core\'s input (POST {"text": ...})'
 
 @dataclass(frozen=True)
 class Stack:
+    """What the core runs: every fact modalgen knows of it. Its code is its folder of fragments,
+    templates/project/stacks/<name>/: core.py and check.py, and fake.py and test_model.py where it
+    has `test_packages` (tests/test_one_record.py adds a stack that way)."""
+
     name: str
     summary: str
     model: str | None  # the default model, REPO@REVISION (ungated, small enough for a cheap GPU)
@@ -105,13 +109,13 @@ STACKS: tuple[Stack, ...] = (
           None,
           (TORCH, "safetensors==0.8.0", *HF_HUB), (TORCH, "safetensors==0.8.0", "huggingface-hub==2.4.0"),
           ("3.10", "3.11", "3.12", "3.13", "3.14"), example="a good day", gpu_use=ONE_GPU,
-          memory=Memory("fp32", False, None, ENCODER_MEMORY)),
+          memory=Memory("fp32", False, None, ENCODER_ACTIVATIONS)),
     Stack("transformers", "text generation with a causal LM (tokenizer + model, generate), bf16 on GPU",
           "Qwen/Qwen2.5-0.5B-Instruct@7ae557604adf67be50417f59c2c2f167def9a775",
           (TORCH, "transformers==5.24.0", "accelerate==1.15.0", *HF_HUB),
           (TORCH, "transformers==5.24.0", "accelerate==1.15.0", "huggingface-hub==2.4.0"),
           ("3.11", "3.12", "3.13", "3.14"), sizing=True, example="Say hello in five words.", gpu_use=ONE_GPU,
-          model_kinds=(CAUSAL_LM,), memory=Memory("bf16", True, 4096, CAUSAL_LM_MEMORY), tokens=True,
+          model_kinds=(CAUSAL_LM,), memory=Memory("bf16", True, 4096, LLM_ACTIVATIONS), tokens=True,
           bench_request='a prompt (POST {"text": ...}); the answer counts the tokens generated'),
     Stack("embeddings", "sentence embeddings with sentence-transformers, batched, unit length",
           "BAAI/bge-small-en-v1.5@5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
@@ -119,7 +123,7 @@ STACKS: tuple[Stack, ...] = (
           (TORCH, "sentence-transformers==6.2.0", "transformers==5.24.0", "huggingface-hub==2.4.0"),
           ("3.11", "3.12", "3.13", "3.14"), sizing=True, input_batch=64, example="Modal runs this embedding.",
           gpu_use=ONE_GPU, model_kinds=(ENCODER, CAUSAL_LM),  # Qwen3-Embedding is a causal LM
-          memory=Memory("fp32", False, None, ENCODER_MEMORY),
+          memory=Memory("fp32", False, None, ENCODER_ACTIVATIONS),
           bench_request='a text to embed (POST {"text": ...})'),
     Stack("vllm", "an OpenAI-compatible vLLM server: /v1/chat/completions, /v1/models, /health",
           "Qwen/Qwen2.5-1.5B-Instruct@989aa7980e4cf806f80c7fef2b1adb7bc71aa306",
@@ -142,7 +146,7 @@ STACKS: tuple[Stack, ...] = (
               "one starts: retry until it answers (the smoke test does)."),
           volumes=(("vllm-cache", "/root/.cache/vllm"),),
           env=(("VLLM_CACHE_ROOT", "/root/.cache/vllm"),), example="Say hello in five words.",
-          gpu_use=SPLIT_GPUS, model_kinds=(CAUSAL_LM,), memory=Memory("bf16", True, 8192, CAUSAL_LM_MEMORY),
+          gpu_use=SPLIT_GPUS, model_kinds=(CAUSAL_LM,), memory=Memory("bf16", True, 8192, LLM_ACTIVATIONS),
           tokens=True,
           bench_request="a streamed chat completion (POST /v1/chat/completions), the tokens counted from its "
                         "usage"),
