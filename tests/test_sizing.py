@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from modalgen.plan import sizing
-from modalgen.plan.sizing import (
+from modalgen.catalog import hub as hub_module
+from modalgen.catalog.sizing import (
     DTYPE_BYTES,
     KNOWN,
     STACK_DEFAULTS,
@@ -419,7 +419,7 @@ def test_model_shape_refuses_a_bad_params_flag() -> None:
 
 def test_importing_sizing_loads_no_network_modules() -> None:
     code = (
-        "import sys, modalgen.plan.sizing; "
+        "import sys, modalgen.catalog.sizing; "
         "print(sorted(m for m in ('urllib.request', 'http.client', 'json', 'threading') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
@@ -483,7 +483,7 @@ def test_the_module_constant_points_at_the_hub_when_the_env_is_unset(
     hub: FakeHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MODALGEN_HUB_URL")
-    monkeypatch.setattr(sizing, "HUB_URL", hub.url)
+    monkeypatch.setattr(hub_module, "HUB_URL", hub.url)
     hub.json("/api/models/acme/x", {"safetensors": {"total": 9_000_000}})
     assert model_shape("acme/x").source == "hub"
 

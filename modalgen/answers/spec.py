@@ -2,18 +2,20 @@
 
 Flags, the wizard, answers files and `modalgen set` all produce the same raw mapping (the keys of
 `.modalgen-answers.yml`, which are the flags' names with `_`); `parse_spec` is the single place
-that turns it into a Spec, with the field checks of `fields.py` and the rules between fields.
-Whether an option applies at all is the plan's to say (`plan.py`): an option no function of the
-plan takes is refused rather than ignored.
+that turns it into a Spec, with the field checks of `fields/` and the rules between fields.
+Whether an option applies at all is `checks.py`'s to say, from where each function runs
+(`placement.py`): an option no function takes is refused rather than ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
+from modalgen.answers.checks import check_applicable
 from modalgen.answers.fields import (
     GpuChoice,
     SecretKeys,
@@ -27,13 +29,13 @@ from modalgen.answers.fields import (
     check_dtype,
     check_hf_model,
     check_image_builder,
-    check_int,
     check_max_model_len,
     check_model_params,
     check_name,
     check_period,
     check_python,
     check_timezone,
+    check_value,
     package_name,
     parse_apt,
     parse_env,
@@ -47,15 +49,11 @@ from modalgen.answers.fields import (
 
 __all__ = ["ANSWER_KEYS", "Spec", "SpecError", "migrate", "parse_spec"]
 
-# Answer keys, in the order the answers file shows them. Each is also a flag: `--web-style` sets
-# `web_style`, `--workload` adds to `workload`.
-ANSWER_KEYS: tuple[str, ...] = (
-    "name", "description", "stack", "gpu", "gpu_for", "cpu", "workload", "cron", "timezone", "period",
-    "volume", "python", "image_builder", "web_style", "public",
-    *(k.key for k in catalog.INT_KNOBS),
-    "single_use_containers", "apt", "pip", "allow_unpinned", "env", "base", "uv_sync", "secret",
-    "hf_model", "model_params", "dtype", "max_model_len", "snapshot", "gpu_snapshot",
-)  # fmt: skip
+# Answer keys, in the order the answers file shows them: the option records' order. Each is also a
+# flag: `--web-style` sets `web_style`, `--workload` adds to `workload`.
+ANSWER_KEYS: tuple[str, ...] = catalog.ANSWER_KEYS
+# The Spec's field for an answer, where the names differ (a list answer, a plural field).
+FIELD_OF = {"gpu": "gpus", "workload": "workloads", "volume": "volumes", "secret": "secrets"}
 
 # Keys that modalgen 0.1.0 wrote, and what they are called now: older answers files still load.
 RENAMED_KEYS = {
@@ -85,7 +83,8 @@ class Spec:
     image_builder: str = catalog.DEFAULT_IMAGE_BUILDER
     web_style: str = catalog.DEFAULT_WEB_STYLE
     public: bool = False
-    knobs: tuple[tuple[str, int | None], ...] = tuple((k.key, k.default) for k in catalog.INT_KNOBS)
+    # The options with no field of their own (every number, and any option record added since): key, value.
+    knobs: tuple[tuple[str, Any], ...] = tuple((k.key, k.default) for k in catalog.INT_KNOBS)
     single_use_containers: bool = False
     apt: tuple[str, ...] = ()
     pip: tuple[str, ...] = ()
@@ -105,8 +104,14 @@ class Spec:
     def package(self) -> str:
         return package_name(self.name)
 
-    def knob(self, key: str) -> int | None:
-        return dict(self.knobs)[key]
+    def knob(self, key: str) -> Any:
+        """The answer to an option held in `knobs`: its default when it was not given."""
+        return dict(self.knobs).get(key, catalog.OPTION_BY_KEY[key].default)
+
+    def value(self, key: str) -> Any:
+        """The answer to any option, by its answer key."""
+        field_name = FIELD_OF.get(key, key)
+        return getattr(self, field_name) if field_name in SPEC_FIELDS else self.knob(key)
 
     def gpu_override(self, key: str) -> tuple[GpuChoice, ...] | None:
         """The GPU `--gpu-for KEY=...` gave, () for CPU; None when not given."""
@@ -129,7 +134,7 @@ class Spec:
             "volume": [{"name": v.name, "mount": v.mount} for v in self.volumes],
             "python": self.python,
             "image_builder": self.image_builder,
-            **{key: value for key, value in self.knobs if key in applies},
+            **{o.key: self.knob(o.key) for o in knob_options() if o.key in applies},
             "apt": list(self.apt),
             "pip": list(self.pip),
             "allow_unpinned": self.allow_unpinned,
@@ -155,7 +160,7 @@ class Spec:
             answers["web_style"] = self.web_style
         if "public" in applies:
             answers["public"] = self.public
-        return {key: answers[key] for key in ANSWER_KEYS if key in answers}
+        return {key: answers[key] for key in catalog.ANSWER_KEYS if key in answers}
 
 
 def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,21 +174,25 @@ def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
     return migrated
 
 
-def _knob_values(raw: Mapping[str, Any]) -> tuple[tuple[str, int | None], ...]:
-    return tuple((k.key, check_int(k, raw.get(k.key, k.default))) for k in catalog.INT_KNOBS)
+SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(Spec))
 
 
-def parse_spec(raw: Mapping[str, Any]) -> Spec:
-    """Validate a raw answers mapping (flags, wizard, answers file or `set`) into a Spec.
+def knob_options() -> tuple[catalog.Option, ...]:
+    """The options held in Spec.knobs: those without a field of their own."""
+    return tuple(o for o in catalog.OPTIONS if FIELD_OF.get(o.key, o.key) not in SPEC_FIELDS)
 
-    Missing keys take their defaults. Every value given is checked, whether or not it applies;
-    unknown keys are refused, so a typo in an answers file is reported instead of ignored.
-    """
-    raw = migrate(raw)
-    for key in raw:
-        if key not in ANSWER_KEYS and key not in BOOKKEEPING:
-            raise SpecError("answers", key, f"known keys are {', '.join(ANSWER_KEYS)}")
-    allow_unpinned = check_bool("allow_unpinned", raw.get("allow_unpinned", False))
+
+def _knob_values(raw: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    knobs = tuple((o.key, check_value(o, raw.get(o.key, o.default))) for o in knob_options())
+    values = dict(knobs)
+    if values["max_containers"] is not None and values["min_containers"] > values["max_containers"]:
+        raise SpecError("min_containers", values["min_containers"],
+                        f"at most --max-containers ({values['max_containers']})")  # fmt: skip
+    return knobs
+
+
+def _stack_and_kinds(raw: Mapping[str, Any]) -> tuple[catalog.Stack, str, tuple[str, ...], str]:
+    """The stack, the image builder, the workloads and the Python, each checked against the stack."""
     stack = catalog.STACK_BY_NAME[
         check_choice("stack", raw.get("stack", catalog.DEFAULT_STACK), catalog.STACK_BY_NAME)
     ]
@@ -196,20 +205,14 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
     if python not in stack.pythons:
         raise SpecError("python", python, f"the {stack.name} stack's packages install on Python "
                         f"{', '.join(stack.pythons)}")  # fmt: skip
-    # A schedule is checked whenever it is given, with a cron workload or not.
-    period = check_period(raw.get("period"))
-    if period and raw.get("cron") not in (None, catalog.DEFAULT_CRON):
-        raise SpecError("period", period, "--period or --cron, not both")
-    knobs = _knob_values(raw)
-    values = dict(knobs)
-    if values["max_containers"] is not None and values["min_containers"] > values["max_containers"]:
-        raise SpecError("min_containers", values["min_containers"],
-                        f"at most --max-containers ({values['max_containers']})")  # fmt: skip
-    single_use = check_bool("single_use_containers", raw.get("single_use_containers", False))
-    if single_use and values["max_inputs"] is not None:
-        raise SpecError("max_inputs", values["max_inputs"],
-                        "nothing with --single-use-containers: a container that takes one input "
-                        "cannot take several at once")  # fmt: skip
+    return stack, builder, workloads, python
+
+
+def _model_and_mounts(
+    raw: Mapping[str, Any], stack: catalog.Stack, allow_unpinned: bool
+) -> tuple[tuple[VolumeMount, ...], str | None, tuple[SecretKeys, ...]]:
+    """The Volumes, the model and the Secrets: no Volume takes a cache's place, a gated model gets
+    the Hugging Face token."""
     volumes = parse_volumes(raw.get("volume", []))
     hf_model = check_hf_model(raw.get("hf_model", stack.model), allow_unpinned)
     caches = [(catalog.HF_CACHE_VOLUME, catalog.HF_CACHE_MOUNT)] if hf_model else []
@@ -224,6 +227,37 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
     ):
         # A gated model downloads only with a token of an account that accepted its licence.
         secrets = (*secrets, SecretKeys(catalog.HF_SECRET, ("HF_TOKEN",)))
+    return volumes, hf_model, secrets
+
+
+def _known_keys(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    raw = migrate(raw)
+    for key in raw:
+        if key not in catalog.ANSWER_KEYS and key not in BOOKKEEPING:
+            raise SpecError("answers", key, f"known keys are {', '.join(catalog.ANSWER_KEYS)}")
+    return raw
+
+
+def parse_spec(raw: Mapping[str, Any]) -> Spec:
+    """Validate a raw answers mapping (flags, wizard, answers file or `set`) into a Spec.
+
+    Missing keys take their defaults. Every value given is checked, whether or not it applies;
+    unknown keys are refused, so a typo in an answers file is reported instead of ignored.
+    """
+    raw = _known_keys(raw)
+    allow_unpinned = check_bool("allow_unpinned", raw.get("allow_unpinned", False))
+    stack, builder, workloads, python = _stack_and_kinds(raw)
+    # A schedule is checked whenever it is given, with a cron workload or not.
+    period = check_period(raw.get("period"))
+    if period and raw.get("cron") not in (None, catalog.DEFAULT_CRON):
+        raise SpecError("period", period, "--period or --cron, not both")
+    knobs = _knob_values(raw)
+    single_use = check_bool("single_use_containers", raw.get("single_use_containers", False))
+    if single_use and dict(knobs)["max_inputs"] is not None:
+        raise SpecError("max_inputs", dict(knobs)["max_inputs"],
+                        "nothing with --single-use-containers: a container that takes one input "
+                        "cannot take several at once")  # fmt: skip
+    volumes, hf_model, secrets = _model_and_mounts(raw, stack, allow_unpinned)
     spec = Spec(
         name=check_name(raw.get("name")),
         description=check_description(raw.get("description", catalog.DEFAULT_DESCRIPTION)),
@@ -258,7 +292,5 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         snapshot=check_bool("snapshot", raw.get("snapshot", False)),
         gpu_snapshot=check_bool("gpu_snapshot", raw.get("gpu_snapshot", False)),
     )
-    from modalgen.plan.build import check_applicable  # the plan says which options apply
-
     check_applicable(spec)
     return spec

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modalgen import catalog
-from modalgen.answers.spec import Spec
+from modalgen.answers import fields
+from modalgen.answers.spec import Spec, knob_options
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from modalgen.grow.merge import Plan as MergePlan
+    from modalgen.grow.merge import MergePlan
     from modalgen.plan.build import Function, Plan
 
 
@@ -98,21 +99,38 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
     rows.append(("volumes", volumes))
     if spec.secrets:
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
-    if plan.model:
-        model = plan.model
-        note = revision_note(spec.hf_model) if model["pinned"] else None  # "main's commit on the Hub now"
-        rows.append(("model", f"{model['repo']} at {model['revision']} ({f'{note}; ' if note else ''}"
-                     f"`make download`, on CPU, into the {catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
-        if not model["pinned"]:
-            rows.append(("revision", unpinned_line(spec, plan)))
-        if model.get("arithmetic"):
-            rows.append(("memory", model["arithmetic"]))
-        if model["gated"]:
-            rows.append(("gated", f"the model needs an accepted licence and a token: the {catalog.HF_SECRET} "
-                         "Secret (HF_TOKEN) is added"))  # fmt: skip
+    rows += _model_rows(spec, plan)
     stack = catalog.STACK_BY_NAME[spec.stack]
     if stack.licence and plan.model and spec.hf_model == stack.model:
         rows.append(("licence", stack.licence))
+    rows += _image_and_option_rows(spec)
+    width = max(len(k) for k, _ in rows)
+    head = "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+    return head + "\n\n" + plan_table(plan)
+
+
+def _model_rows(spec: Spec, plan: Plan) -> list[tuple[str, str]]:
+    """The model: where it comes from, its revision, its memory and its licence gate."""
+    rows: list[tuple[str, str]] = []
+    if not plan.model:
+        return rows
+    model = plan.model
+    note = revision_note(spec.hf_model) if model["pinned"] else None  # "main's commit on the Hub now"
+    rows.append(("model", f"{model['repo']} at {model['revision']} ({f'{note}; ' if note else ''}"
+                 f"`make download`, on CPU, into the {catalog.HF_CACHE_VOLUME} Volume)"))  # fmt: skip
+    if not model["pinned"]:
+        rows.append(("revision", unpinned_line(spec, plan)))
+    if model.get("arithmetic"):
+        rows.append(("memory", model["arithmetic"]))
+    if model["gated"]:
+        rows.append(("gated", f"the model needs an accepted licence and a token: the {catalog.HF_SECRET} "
+                     "Secret (HF_TOKEN) is added"))  # fmt: skip
+    return rows
+
+
+def _image_and_option_rows(spec: Spec) -> list[tuple[str, str]]:
+    """The image, and the options that differ from their defaults."""
+    rows: list[tuple[str, str]] = []
     image = [spec.base, f"python {spec.python}", f"image builder {spec.image_builder}"]
     image += [f"apt {' '.join(spec.apt)}"] if spec.apt else []
     image += [f"pip {' '.join(spec.pip)}"] if spec.pip else []
@@ -131,10 +149,13 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
         options.append(
             "memory snapshots" + (" with GPU memory" if spec.gpu_snapshot else "") + " (deployed apps)"
         )
+    for option in knob_options():  # an option record with no word of its own above
+        if option.key not in catalog.INT_KNOB_BY_KEY and spec.knob(option.key) != option.default:
+            options.append(
+                f"{option.key.replace('_', ' ')} {fields.as_typed(option.key, spec.knob(option.key))}"
+            )
     rows.append(("options", ", ".join(options)))
-    width = max(len(k) for k, _ in rows)
-    head = "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
-    return head + "\n\n" + plan_table(plan)
+    return rows
 
 
 def smoke_checks(plan: Plan) -> str:

@@ -21,7 +21,7 @@ from modalgen.answers.fields import SpecError, flag, parse_workloads, shown
 from modalgen.answers.file import load_answers
 from modalgen.answers.spec import BOOKKEEPING, Spec, migrate, parse_spec
 from modalgen.grow.lock import held
-from modalgen.grow.merge import Plan, plan_merge, read_tree
+from modalgen.grow.merge import MergePlan, plan_merge, read_tree
 from modalgen.render.template import release_template, render, render_data
 
 ADDABLE = (*catalog.KIND_NAMES, "volume", "secret")
@@ -199,7 +199,7 @@ def check_no_changes(old: Spec, new: Spec, flags: dict[str, Any]) -> None:
             )
 
 
-def plan_growth(project: Project, new_spec: Spec) -> Plan:
+def plan_growth(project: Project, new_spec: Spec) -> MergePlan:
     """Render the project as it was and as it should be; plan the merge into the project."""
     base_template = release_template(project.version)
     if base_template is None:

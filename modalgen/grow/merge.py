@@ -36,7 +36,9 @@ MARKERS = ("<<<<<<< your version", "=======", ">>>>>>> modalgen")
 
 
 @dataclass
-class Plan:
+class MergePlan:
+    """What a merge will do to a project's files (one `Plan` in modalgen: the project's, in plan/build.py)."""
+
     writes: dict[str, str] = field(default_factory=dict)  # path -> new content
     deletes: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
@@ -69,8 +71,8 @@ def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     return "".join(lines), conflicted
 
 
-def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> Plan:
-    plan = Plan()
+def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> MergePlan:
+    plan = MergePlan()
     for rel in sorted(set(base) | set(theirs)):
         if rel == ANSWERS_FILE:
             continue  # written last by apply, from theirs
@@ -106,7 +108,7 @@ def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> P
     return plan
 
 
-def _merge_into(plan: Plan, rel: str, old: str, ours: str, new: str) -> None:
+def _merge_into(plan: MergePlan, rel: str, old: str, ours: str, new: str) -> None:
     text, conflicted = merge_text(old, ours, new)
     if text != ours:
         plan.writes[rel] = text
@@ -118,7 +120,7 @@ def _merge_into(plan: Plan, rel: str, old: str, ours: str, new: str) -> None:
     (plan.conflicts if conflicted else plan.merged).append(rel)
 
 
-def unified_diff(plan: Plan, project: Path) -> str:
+def unified_diff(plan: MergePlan, project: Path) -> str:
     chunks = []
     for rel in sorted(plan.writes):
         target = project / rel
@@ -149,7 +151,7 @@ def _stage(path: Path, text: str) -> Path:
     return Path(tmp)
 
 
-def apply(plan: Plan, project: Path) -> None:
+def apply(plan: MergePlan, project: Path) -> None:
     """Write the plan all or nothing: every file is staged beside its target first (a full disk
     fails here, with the project untouched), then all land in one step with Ctrl-C and SIGTERM
     held back, the answers file last (it records what was applied)."""

@@ -1,0 +1,72 @@
+"""The README's facts: the files of the project, a section per kind, the Server's own word."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modalgen import catalog
+from modalgen.answers.spec import Spec
+from modalgen.plan.functions import Function
+
+
+def _own_server_readme(text: str, server: Function) -> str:
+    """The stack's README text on its Server, with this Server's settings."""
+    settings = server.server
+    if settings["fast_boot"]:
+        boot = (
+            "It scales from zero, so it skips CUDA graph capture (`--enforce-eager`, `FAST_BOOT` in "
+            "core.py) to boot faster; with warm replicas (`--min-containers`) it would capture them."
+        )
+    else:
+        boot = (
+            "Its replicas stay warm, so it captures CUDA graphs (`FAST_BOOT = False` in core.py) for "
+            "faster tokens at a slower boot."
+        )
+    return text.format(
+        startup=settings["startup_timeout"] // 60,
+        concurrency=settings["target_concurrency"],
+        scaledown=(server.scaledown_window or 0) // 60,
+        grace=settings["exit_grace_period"] or 0,
+        boot=boot,
+    )
+
+
+def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
+    pkg = spec.package
+    files = [
+        (
+            f"{pkg}/common.py",
+            "the `modal.App`, the image, the shared settings, and `run_core`, the core on Modal",
+        ),
+        (
+            f"{pkg}/core.py",
+            "the work itself, plain Python: Modal runs it on the planned hardware, the tests on a CPU",
+        ),
+        (f"{pkg}/app.py", "the deploy target: imports every module that registers functions"),
+    ]
+    for fn in fns[1:]:
+        what = (
+            catalog.KIND_BY_NAME[fn.kind].summary
+            if fn.kind in catalog.KIND_BY_NAME
+            else "downloads the model's pinned revision into the cache Volume"
+        )
+        files.append((f"{pkg}/{fn.module}.py", f"`{fn.name}`: {what}"))
+    if spec.secrets:
+        files.append((".env.example", "the keys each Modal Secret holds (values never written)"))
+    files += [
+        (".github/workflows/ci.yml",
+         "lint and offline tests on push; smoke tests, then deploy, from main; smoke alone by hand"),
+        ("AGENTS.md", "the project's commands, for coding agents"),
+        ("tests/",
+         "offline tests of every function (valid on Modal, logic run locally); smoke tests run on Modal"),
+    ]  # fmt: skip
+    readmes = [catalog.KIND_BY_NAME[k].readme for k in spec.workloads if catalog.KIND_BY_NAME[k].readme]
+    sections = [{"title": title, "text": text} for title, text in readmes]
+    server = next((fn for fn in fns if fn.server), None)
+    own = catalog.STACK_BY_NAME[spec.stack].server_readme
+    if server and own:  # the stack runs its own server process: its own word on it
+        sections = [s for s in sections if s["title"] != "The Server"]
+        sections.append({"title": "The Server", "text": _own_server_readme(own, server)})
+    # Endpoints behind Modal proxy auth: their smoke tests (and CI) need a proxy auth token.
+    proxy_auth = any(not (fn.web or fn.server)["public"] for fn in fns if fn.web or fn.server)
+    return {"files": [{"path": p, "what": w} for p, w in files], "kinds": sections, "proxy_auth": proxy_auth}
