@@ -176,14 +176,16 @@ def new(
 
     from modalgen.render.template import answers_for, render
 
+    def build(tree: Path) -> None:
+        render(spec, tree, project_plan)  # the plan made above, passed on
+
     if dry_run:
-        files = place.dry_run(lambda tree: render(spec, tree), spec.name)
+        files = place.dry_run(build, spec.name)
         overwrite = place.overwritten(target, files) if force else []
         if as_json:
             import json
 
-            answers = answers_for(spec)
-            answers.pop("plan")
+            answers = answers_for(spec, project_plan)
             click.echo(json.dumps({"answers": answers, "plan": project_plan.to_data(), "files": files,
                                    "overwrites": overwrite}, indent=2))  # fmt: skip
             return
@@ -198,7 +200,7 @@ def new(
 
     started = time.perf_counter()
     before = set(place.list_files(target)) if force and target.is_dir() else set()
-    files = place.stage_and_place(target, lambda tree: render(spec, tree), force=force, git=not no_git)
+    files = place.stage_and_place(target, build, force=force, git=not no_git)
     elapsed = time.perf_counter() - started
     click.echo(f"Created {target}/ ({len(files)} files) in {elapsed:.1f} s.")
     overwrote = sorted(before & set(files))
@@ -244,6 +246,7 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
 
     from modalgen.answers.spec import parse_spec
     from modalgen.grow import commands as grow
+    from modalgen.plan.build import make_plan
 
     _exit_cleanly_on_sigterm()
     if kind not in grow.ADDABLE:
@@ -255,25 +258,26 @@ def add(kind: str, value: str | None, project: str, dry_run: bool, defaults: boo
     interactive = _is_interactive() and not defaults
     with grow.opened_for_change(Path(project), dry_run=dry_run) as proj:  # a second one waits
         old_spec = proj.spec
+        old_plan = make_plan(old_spec)
         raw = grow.with_addition(proj.answers, kind, value, given)
         if interactive:
             from modalgen.cli import wizard
 
             raw = wizard.ask_missing(raw, tune=False)  # only what the new component needs; flags tune it
         new_spec = _pinned(parse_spec(raw), given)
-        grow.check_no_changes(old_spec, new_spec, given)
+        new_plan = make_plan(new_spec)
+        grow.check_no_changes(old_spec, old_plan, new_spec, new_plan, given)
         if new_spec.to_answers(set()) == old_spec.to_answers(set()) and new_spec == old_spec:
             click.echo(f"{kind} {value or ''}".strip() + f" is already in {proj.root}: nothing changed.")
             return
         if interactive and not dry_run:
             from modalgen.cli import wizard
-            from modalgen.plan.build import make_plan
 
-            if not wizard.confirm_growth(report_summary(new_spec, make_plan(new_spec)), f"Add {kind}?"):
+            if not wizard.confirm_growth(report_summary(new_spec, new_plan), f"Add {kind}?"):
                 click.echo("Nothing written.")
                 sys.exit(1)
-        _grow(proj, new_spec, f"add {kind} {value or ''}".rstrip(), dry_run)
-    _say_if_unpinned(new_spec, given)
+        _grow(proj, new_spec, new_plan, f"add {kind} {value or ''}".rstrip(), dry_run, old_plan)
+    _say_if_unpinned(new_spec, new_plan, given)
 
 
 def _pinned(spec, given: dict[str, Any]):
@@ -287,12 +291,10 @@ def _pinned(spec, given: dict[str, Any]):
     return plan.pin_params(plan.pin_revision(spec))
 
 
-def _say_if_unpinned(spec, given: dict[str, Any]) -> None:
+def _say_if_unpinned(spec, project_plan, given: dict[str, Any]) -> None:
     from modalgen.cli import report
-    from modalgen.plan import build as plan
 
     if "hf_model" in given and spec.hf_model:
-        project_plan = plan.make_plan(spec)
         if not project_plan.model["pinned"]:
             click.echo(f"--hf-model: {report.unpinned_line(spec, project_plan)}", err=True)
 
@@ -323,6 +325,7 @@ def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
 
     from modalgen.answers.spec import parse_spec
     from modalgen.grow import commands as grow
+    from modalgen.plan.build import make_plan
 
     _exit_cleanly_on_sigterm()
     given = _raw_from_flags(flags)
@@ -335,8 +338,10 @@ def set_answers(project: str, dry_run: bool, **flags: Any) -> None:
             click.echo(f"{proj.root} already has these answers: nothing to change.")
             return
         what = " ".join(f"--{key.replace('_', '-')}" for key in given)
-        _grow(proj, new_spec, f"set {what}", dry_run)
-    _say_if_unpinned(new_spec, given)
+        new_plan = make_plan(new_spec)
+        old_plan = make_plan(old_spec) if proj.version == __version__ else None  # its base is planned
+        _grow(proj, new_spec, new_plan, f"set {what}", dry_run, old_plan)
+    _say_if_unpinned(new_spec, new_plan, given)
 
 
 @cli.command()
@@ -366,7 +371,9 @@ def update(project: str, dry_run: bool) -> None:
         new_spec, notes = grow.updated_spec(proj)
         for note in notes:
             click.echo(f"modalgen: {note}", err=True)
-        _grow(proj, new_spec, f"update {proj.version} -> {__version__}", dry_run)
+        from modalgen.plan.build import make_plan
+
+        _grow(proj, new_spec, make_plan(new_spec), f"update {proj.version} -> {__version__}", dry_run)
 
 
 def report_summary(spec, plan) -> str:
@@ -375,7 +382,7 @@ def report_summary(spec, plan) -> str:
     return report.summary(spec, plan)
 
 
-def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
+def _grow(proj, new_spec, new_plan, what: str, dry_run: bool, old_plan=None) -> None:
     from modalgen.cli import report
     from modalgen.grow import commands as grow
     from modalgen.grow import merge
@@ -386,7 +393,7 @@ def _grow(proj, new_spec, what: str, dry_run: bool) -> None:
             "on its own (nothing is committed, stashed or reset for you)",
             err=True,
         )
-    plan = grow.plan_growth(proj, new_spec)
+    plan = grow.plan_growth(proj, new_spec, new_plan, old_plan)
     if dry_run:
         click.echo(merge.unified_diff(plan, proj.root), nl=False)
         click.echo(f"modalgen {what} (dry run: nothing written):")

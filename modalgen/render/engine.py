@@ -268,9 +268,7 @@ def answer(template: Template, data: Mapping[str, Any], base_context: Mapping[st
         user[q.name] = value
     combined = {**data, **user}
     names = {q.name for q in template.questions if not q.details.get("secret")}
-    recorded = {
-        k: v for k, v in combined.items() if not k.startswith("_") and k not in hidden and k in names
-    }
+    recorded = {k: v for k, v in combined.items() if not k.startswith("_") and k not in hidden and k in names}
     return Answers(combined, recorded, hidden)
 
 
@@ -320,7 +318,9 @@ class Rendered:
     files: list[str]  # relative paths written, in the order written
 
 
-def render(template: Template, data: Mapping[str, Any], destination: Path, src_path: str | None = None) -> Path:
+def render(
+    template: Template, data: Mapping[str, Any], destination: Path, src_path: str | None = None
+) -> Path:
     """Render `template` with `data` into `destination`, as `copier copy --defaults` would."""
     destination = Path(destination)
     conf = _Conf(
@@ -375,7 +375,9 @@ def render(template: Template, data: Mapping[str, Any], destination: Path, src_p
     return destination
 
 
-def _render_parts(template: Template, parts: tuple[str, ...], context, answers_relpath: PurePath) -> Path | None:
+def _render_parts(
+    template: Template, parts: tuple[str, ...], context: Mapping[str, Any], answers_relpath: PurePath
+) -> Path | None:
     rendered: list[str] = []
     for part in parts:
         text = template.render_string(part, context)

@@ -59,7 +59,24 @@ def ternary(value: Any, true_val: Any, false_val: Any, none_val: Any = None) -> 
     return true_val if bool(value) else false_val
 
 
+def extract(item: Any, container: Any, morekeys: Any = None) -> Any:
+    from functools import reduce
+
+    from jinja2.runtime import Undefined
+
+    value = container[item]
+    if morekeys is not None:
+        if not isinstance(morekeys, list):
+            morekeys = [morekeys]
+        try:
+            value = reduce(lambda d, k: d[k], morekeys, value)
+        except KeyError:
+            value = Undefined()
+    return value
+
+
 COPIER_FILTERS = {
+    "extract": extract,
     "to_nice_yaml": to_nice_yaml,
     "to_yaml": to_yaml,
     "regex_replace": regex_replace,
