@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,9 @@ class Project:
         """The answers, keyed as this modalgen names them."""
         return migrate({k: v for k, v in self.recorded.items() if k not in BOOKKEEPING})
 
-    @property
+    @cached_property
     def spec(self) -> Spec:
+        """The recorded answers as a Spec, parsed once (the base's plan is made from it)."""
         return self.parsed(self.answers)
 
     def parsed(self, answers: dict[str, Any]) -> Spec:
