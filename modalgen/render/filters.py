@@ -118,7 +118,22 @@ def bytecode_cache(flavour: str):
         return None
     from jinja2 import FileSystemBytecodeCache
 
-    return FileSystemBytecodeCache(str(folder))
+    class BestEffort(FileSystemBytecodeCache):
+        """A cache that never fails a render: an entry it cannot read or write is compiled again."""
+
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 (a truncated or foreign file: compile instead)
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    return BestEffort(str(folder))
 
 
 def compiled(env, source: str):
@@ -133,8 +148,5 @@ def compiled(env, source: str):
     if code is None:
         code = env.compile(source)
         bucket.code = code
-        try:
-            cache.set_bucket(bucket)
-        except OSError:
-            pass
+        cache.set_bucket(bucket)
     return env.template_class.from_code(env, code, env.make_globals(None), None)
