@@ -103,11 +103,8 @@ def new(
     """
     from pathlib import Path
 
-    from modalgen.answers.spec import parse_spec
-    from modalgen.cli import report
-    from modalgen.grow import place
     from modalgen.plan import build as plan
-    from modalgen.plan.build import make_plan
+    from modalgen.render.template import render
 
     _exit_cleanly_on_sigterm()
     plan.HUB_LOOKUPS = True  # a model's parameter count from the Hub, when it answers (2 s at most)
@@ -116,6 +113,26 @@ def new(
     raw = _gather_raw(Path(answers_file) if answers_file else None, name, flags)
     output_dir = Path(output_dir)
     interactive = _is_interactive() and not defaults and not as_json
+    spec, project_plan = _new_spec_and_plan(raw, output_dir, force=force, interactive=interactive,
+                                            quiet=as_json)  # fmt: skip
+    target = output_dir / spec.name
+
+    def build(tree: Path) -> None:
+        render(spec, tree, project_plan)  # the plan made above, passed on
+
+    if dry_run:
+        _new_dry_run(spec, project_plan, target, build, force=force, as_json=as_json)
+    else:
+        _new_in_place(project_plan, target, build, force=force, git=not no_git)
+
+
+def _new_spec_and_plan(raw: dict[str, Any], output_dir: Path, *, force: bool, interactive: bool, quiet: bool):
+    """answers -> Spec -> Plan, once each: from the wizard in a terminal, else from flags and defaults."""
+    from modalgen.answers.spec import parse_spec
+    from modalgen.cli import report
+    from modalgen.grow import place
+    from modalgen.plan import build as plan
+
     if interactive:
         # Flags are checked before the first question, with a stand-in for a missing name.
         parse_spec({"name": "x", **raw})
@@ -128,45 +145,48 @@ def new(
             click.echo("Nothing written.")
             sys.exit(1)
         spec = plan.pin_params(plan.pin_revision(spec))
-        project_plan = make_plan(spec)
-    else:
-        if "name" not in raw:
-            raise UserError("NAME: missing; give it (e.g. `modalgen new my-inference`)")
-        spec = plan.pin_params(plan.pin_revision(parse_spec(raw)))
-        project_plan = make_plan(spec)
-        place.check_target(output_dir / spec.name, force=force)
-        if not as_json:
-            click.echo(f"modalgen new {spec.name}")
-            click.echo(report.summary(spec, project_plan))
-    target = output_dir / spec.name
+        return spec, plan.make_plan(spec)
+    if "name" not in raw:
+        raise UserError("NAME: missing; give it (e.g. `modalgen new my-inference`)")
+    spec = plan.pin_params(plan.pin_revision(parse_spec(raw)))
+    project_plan = plan.make_plan(spec)
+    place.check_target(output_dir / spec.name, force=force)
+    if not quiet:
+        click.echo(f"modalgen new {spec.name}")
+        click.echo(report.summary(spec, project_plan))
+    return spec, project_plan
 
-    from modalgen.render.template import answers_for, render
 
-    def build(tree: Path) -> None:
-        render(spec, tree, project_plan)  # the plan made above, passed on
+def _new_dry_run(spec, project_plan, target: Path, build, *, force: bool, as_json: bool) -> None:
+    from modalgen.grow import place
 
-    if dry_run:
-        files = place.dry_run(build, spec.name)
-        overwrite = place.overwritten(target, files) if force else []
-        if as_json:
-            import json
+    files = place.dry_run(build, spec.name)
+    overwrite = place.overwritten(target, files) if force else []
+    if as_json:
+        import json
 
-            answers = answers_for(spec, project_plan)
-            click.echo(json.dumps({"answers": answers, "plan": project_plan.to_data(), "files": files,
-                                   "overwrites": overwrite}, indent=2))  # fmt: skip
-            return
-        if overwrite:
-            click.echo(f"Would overwrite {len(overwrite)} files in {target}/:")
-            for f in overwrite:
-                click.echo(f"  {f}")
-        click.echo(f"Would write {len(files)} files to {target}/ (dry run: nothing written):")
-        for f in files:
-            click.echo(f"  {f}")
+        from modalgen.render.template import answers_for
+
+        answers = answers_for(spec, project_plan)
+        click.echo(json.dumps({"answers": answers, "plan": project_plan.to_data(), "files": files,
+                               "overwrites": overwrite}, indent=2))  # fmt: skip
         return
+    if overwrite:
+        click.echo(f"Would overwrite {len(overwrite)} files in {target}/:")
+        for f in overwrite:
+            click.echo(f"  {f}")
+    click.echo(f"Would write {len(files)} files to {target}/ (dry run: nothing written):")
+    for f in files:
+        click.echo(f"  {f}")
+
+
+def _new_in_place(project_plan, target: Path, build, *, force: bool, git: bool) -> None:
+    from modalgen.cli import report
+    from modalgen.grow import place
 
     started = time.perf_counter()
     before = set(place.list_files(target)) if force and target.is_dir() else set()
-    files = place.stage_and_place(target, build, force=force, git=not no_git)
+    files = place.stage_and_place(target, build, force=force, git=git)
     elapsed = time.perf_counter() - started
     click.echo(f"Created {target}/ ({len(files)} files) in {elapsed:.1f} s.")
     overwrote = sorted(before & set(files))
