@@ -72,8 +72,6 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """click's own listing, with the lazy commands' lines read from COMMANDS."""
-        from click.utils import make_default_short_help
-
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
@@ -82,7 +80,8 @@ class LazyGroup(click.Group):
                 if not self.commands[name].hidden:
                     rows.append((name, self.commands[name].get_short_help_str(limit)))
             else:
-                rows.append((name, make_default_short_help(COMMANDS[name][1], limit)))
+                stand_in = click.Command(name, help=COMMANDS[name][1])  # click shortens it as its own
+                rows.append((name, stand_in.get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
