@@ -135,3 +135,18 @@ def test_a_project_of_this_release_bases_on_its_answers_alone(tmp_path):
     assert "plan" not in recorded
     render_data(recorded, tmp_path / "base" / "again", template_dir())
     assert tree(made) == tree(tmp_path / "base" / "again")
+
+
+def test_plain_exclusions_match_as_gitignore_patterns_do():
+    """The renderer matches plain `_exclude` paths itself (pathspec loads only for wildcards)."""
+    import pathspec
+
+    from modalgen.render.engine import _pattern_matcher
+
+    patterns = ["pkg/batch.py", "tests/test_batch.py", ".env.example", "", "/top.txt", "docs"]
+    paths = ["pkg/batch.py", "pkg/batch.pyc", "x/pkg/batch.py", ".env.example", "sub/.env.example", "top.txt",
+             "a/top.txt", "docs", "docs/index.md", "x/docs/a.md", "tests/test_batch.py", "tests"]  # fmt: skip
+    ours = _pattern_matcher(patterns)
+    theirs = pathspec.PathSpec.from_lines("gitignore", patterns).match_file
+    for path in paths:
+        assert ours(Path(path)) == theirs(path), path
