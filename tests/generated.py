@@ -34,7 +34,20 @@ def read_answers(project: Path) -> dict:
 
 
 def read_plan(project: Path) -> dict:
-    return read_answers(project)["plan"]
+    """The plan the project was rendered from: recorded up to 0.3.0, computed from the answers since."""
+    answers = read_answers(project)
+    if "plan" in answers:
+        return answers["plan"]
+    return plan_of(answers)
+
+
+def plan_of(answers: dict) -> dict:
+    from modalgen.answers.spec import BOOKKEEPING, migrate, parse_spec
+    from modalgen.plan.build import make_plan
+    from modalgen.render.template import plan_data
+
+    spec = parse_spec(migrate({k: v for k, v in answers.items() if k not in BOOKKEEPING}))
+    return plan_data(spec, make_plan(spec))
 
 
 def check_text(project: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from modalgen import __version__
-from tests.generated import check_settings, check_text
+from tests.generated import check_settings, check_text, read_plan
 
 MODALGEN = [sys.executable, "-m", "modalgen"]
 
@@ -240,7 +240,7 @@ def test_gpu_for_lands_where_asked(tmp_path):
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    plan = yaml.safe_load((tmp_path / "placed/.modalgen-answers.yml").read_text())["plan"]
+    plan = read_plan(tmp_path / "placed")
     gpus = {fn["name"]: fn["gpu"] for fn in plan["functions"]}
     # web runs the core itself (no worker beside it): a class that loads the model in @modal.enter.
     assert gpus == {"run_core": ["L4"], "batch_job": ["L4"], "scheduled_job": ["A100-80GB:4"], "Web": []}

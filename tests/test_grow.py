@@ -19,6 +19,7 @@ from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.grow.merge import MARKERS, read_tree
 from modalgen.render import template as render
+from tests.generated import read_plan
 from tests.releases import RELEASES, make_release_project, recorded_cases
 from tests.smoke_runs import fake_gpus, run_smoke
 
@@ -326,7 +327,7 @@ def test_update_from_an_earlier_release_keeps_edits_and_passes_its_tests(tmp_pat
     edit(expected, "legacy")
     assert tree(project) == tree(expected)
     # The model tests need the stack's packages (tests/test_stacks.py runs them); the rest runs here.
-    result = run_smoke(project, fake_gpus(answers["plan"]), tmp_path, "-m", "not model")
+    result = run_smoke(project, fake_gpus(read_plan(project)), tmp_path, "-m", "not model")
     assert result.returncode == 0 and " skipped" not in result.stdout, result.stdout[-3000:]
     capsys.readouterr()
     assert main(["update", "--project", str(project)]) == 0

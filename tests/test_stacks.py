@@ -177,7 +177,7 @@ def test_a_gated_70b_on_two_h200_renders_with_tensor_parallel_2_and_the_secret(t
     assert {"name": "huggingface-secret", "keys": ["HF_TOKEN"]} in answers["secret"]
     assert 'modal.Secret.from_name("huggingface-secret")' in (project / "big/common.py").read_text()
     assert 'tensor_parallel=max(core.device_report()["count"], 1)' in (project / "big/server.py").read_text()
-    plan = answers["plan"]
+    plan = read_plan(project)
     server = next(fn for fn in plan["functions"] if fn["name"] == "Server")
     assert server["gpu"] == ["H200:2"]
     # Offline the revision cannot be pinned: the project follows main and says so.

@@ -52,15 +52,16 @@ def test_volume_identifiers_agree_with_the_template(tmp_path):
 
 
 def test_plain_copier_renders_the_same_tree(tmp_path):
-    """copier users can use the template directly with the answers file; modalgen adds nothing."""
+    """copier users render the template from a project's answers file; copier computes the plan
+    through modalgen's extension (hence --trust). tests/test_copier_identity.py does every structure."""
     spec = parse_spec({"name": "same", "workload": ["web", "cron", "service"], "volume": [{"name": "v"}]})
     render(spec, tmp_path / "ours" / "same")
-    answers = tmp_path / "answers.yml"
-    answers.write_text(yaml.safe_dump(answers_for(spec)))
+    answers = tmp_path / "ours/same/.modalgen-answers.yml"
+    assert "plan" not in yaml.safe_load(answers.read_text())
     copier = Path(sys.executable).parent / "copier"
     subprocess.run(
-        [str(copier), "copy", "--defaults", "--quiet", "--data-file", str(answers), str(template_dir()),
-         str(tmp_path / "plain")],
+        [str(copier), "copy", "--trust", "--defaults", "--quiet", "--data-file", str(answers),
+         str(template_dir()), str(tmp_path / "plain")],
         check=True, env={**os.environ, "COPIER_SETTINGS_PATH": os.devnull},
         capture_output=True,
     )  # fmt: skip
@@ -70,6 +71,16 @@ def test_plain_copier_renders_the_same_tree(tmp_path):
     for rel in ours:
         if (tmp_path / "plain" / rel).is_file():
             assert (tmp_path / "ours/same" / rel).read_bytes() == (tmp_path / "plain" / rel).read_bytes(), rel
+
+
+def test_a_default_answers_file_is_short(tmp_path):
+    """The answers file records the answers and the versions that made them, not the plan."""
+    project = render(parse_spec({"name": "short"}), tmp_path / "short")
+    lines = (project / ".modalgen-answers.yml").read_text().splitlines()
+    assert len(lines) <= 60, len(lines)
+    recorded = yaml.safe_load("\n".join(lines))
+    assert recorded["modalgen_version"] and recorded["_src_path"] == "modalgen:project"
+    assert "plan" not in recorded
 
 
 def test_the_settings_check_catches_a_wrong_gpu(tmp_path):

@@ -13,8 +13,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modalgen import __version__, catalog
 from modalgen.answers.fields import SpecError, flag, parse_workloads, shown
@@ -22,7 +23,9 @@ from modalgen.answers.file import load_answers
 from modalgen.answers.spec import BOOKKEEPING, Spec, migrate, parse_spec
 from modalgen.grow.lock import held
 from modalgen.grow.merge import MergePlan, plan_merge, read_tree
-from modalgen.render.template import release_template, render, render_data
+
+if TYPE_CHECKING:
+    from modalgen.plan.build import Plan
 
 ADDABLE = (*catalog.KIND_NAMES, "volume", "secret")
 ADDED_LISTS = {"workload", "volume", "secret"}  # `add` grows these; every other flag sets an option
@@ -39,8 +42,9 @@ class Project:
         """The answers, keyed as this modalgen names them."""
         return migrate({k: v for k, v in self.recorded.items() if k not in BOOKKEEPING})
 
-    @property
+    @cached_property
     def spec(self) -> Spec:
+        """The recorded answers as a Spec, parsed once (the base's plan is made from it)."""
         return self.parsed(self.answers)
 
     def parsed(self, answers: dict[str, Any]) -> Spec:
@@ -181,12 +185,12 @@ def _add_secrets(current: list, extra: list) -> list:
     return current
 
 
-def check_no_changes(old: Spec, new: Spec, flags: dict[str, Any]) -> None:
+def check_no_changes(
+    old: Spec, old_plan: Plan, new: Spec, new_plan: Plan, flags: dict[str, Any]
+) -> None:
     """`add` grows a project; it never changes an option that something already uses (that is `set`)."""
-    from modalgen.plan.build import make_plan
-
-    old_answers = old.to_answers(set(make_plan(old).applies))
-    new_answers = new.to_answers(set(make_plan(new).applies))
+    old_answers = old.to_answers(set(old_plan.applies))
+    new_answers = new.to_answers(set(new_plan.applies))
     for key in flags:
         if key in ADDED_LISTS or key not in old_answers:
             continue
@@ -199,8 +203,17 @@ def check_no_changes(old: Spec, new: Spec, flags: dict[str, Any]) -> None:
             )
 
 
-def plan_growth(project: Project, new_spec: Spec) -> MergePlan:
-    """Render the project as it was and as it should be; plan the merge into the project."""
+def plan_growth(
+    project: Project, new_spec: Spec, new_plan: Plan | None = None, old_plan: Plan | None = None
+) -> MergePlan:
+    """Render the project as it was and as it should be; plan the merge into the project.
+
+    The base is the recorded answers with the template of the version that recorded them. Releases up
+    to 0.3.0 recorded their plan too; from 0.4.0 on the plan is computed from the answers: `old_plan`
+    when the caller has it, else the template's own `plan` question computes it (as copier does).
+    """
+    from modalgen.render.template import load, plan_data, release_template, render, render_data
+
     base_template = release_template(project.version)
     if base_template is None:
         raise SpecError(
@@ -210,8 +223,12 @@ def plan_growth(project: Project, new_spec: Spec) -> MergePlan:
         )
     with tempfile.TemporaryDirectory(prefix=".modalgen-merge-") as folder:
         scratch = Path(folder)
-        render_data(project.recorded, scratch / "base", base_template)
-        render(new_spec, scratch / "theirs")
+        base = dict(project.recorded)
+        planned = any(q.name == "plan" for q in load(base_template).questions)
+        if planned and "plan" not in base and old_plan is not None:
+            base["plan"] = plan_data(project.spec, old_plan)
+        render_data(base, scratch / "base", base_template)
+        render(new_spec, scratch / "theirs", new_plan)
         return plan_merge(read_tree(scratch / "base"), read_tree(scratch / "theirs"), project.root)
 
 

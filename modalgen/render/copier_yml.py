@@ -1,9 +1,10 @@
 """copier.yml, written from the catalogue: the template's questions, and the facts it prints.
 
 `python -m modalgen.render.copier_yml` rewrites `templates/project/copier.yml`; a test fails when the file
-and the catalogue drift apart. The templates render from the plan (`plan.py`), which modalgen
-passes as data and records in the answers file, so plain `copier copy --data-file ANSWERS` renders
-the very tree `modalgen new` does. The questions only say what each recorded answer is.
+and the catalogue drift apart. The templates render from the plan (modalgen/plan/), which modalgen
+passes as data; plain copier computes it from the answers through `copier_ext` (the hidden question
+`plan`, asked right after `name`), so `copier copy --trust --defaults --data-file ANSWERS` renders
+the very tree `modalgen new` does. The questions say what each recorded answer is.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from modalgen.answers.spec import ANSWER_KEYS, Spec
 HEADER = """\
 # Written by `python -m modalgen.render.copier_yml` from modalgen/catalog/: edit the catalogue, not this
 # file (tests/test_template_contract.py fails when they differ). The files render from `plan`, which
-# modalgen computes from the answers and records in .modalgen-answers.yml; the questions below say
-# what each recorded answer is, so `copier copy --data-file .modalgen-answers.yml` renders the same.
+# modalgen computes from the answers in .modalgen-answers.yml; copier computes it with modalgen's
+# extension (installed with modalgen), so `copier copy --trust --defaults --data-file
+# .modalgen-answers.yml` renders the same tree. The questions below say what each answer is.
 """
+EXTENSION = "modalgen.render.copier_ext.PlanExtension"
 
 HELP = {
     "name": "Project name (the folder and the Modal app; its package is derived from it)",
@@ -152,14 +155,16 @@ def document() -> dict[str, Any]:
         "_templates_suffix": ".jinja",
         "_envops": {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True},
         "_exclude": _excludes(),
+        "_jinja_extensions": [EXTENSION],
     }
     for key in ANSWER_KEYS:
         doc[key] = _question(key, defaults.get(key))
+        if key == "name":  # the plan next: every later question is recorded when the plan says it applies
+            doc["plan"] = {"type": "json", "help": "What modalgen plans from the answers (modalgen/plan/)",
+                           "default": "{{ modalgen_plan() }}", "when": False}  # fmt: skip
     doc["modalgen_version"] = {
         "type": "str", "help": "The modalgen version that rendered the project", "default": __version__,
     }  # fmt: skip
-    doc["plan"] = {"type": "yaml", "help": "What modalgen planned from the answers (modalgen/plan/build.py)",
-                   "default": {}, "when": False}  # fmt: skip
     doc["catalog"] = {"type": "yaml", "help": "Facts from modalgen/catalog/", "default": catalog_facts(),
                       "when": False}  # fmt: skip
     return doc

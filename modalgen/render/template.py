@@ -1,17 +1,24 @@
-"""Spec -> answers -> copier, into a folder nobody else sees yet.
+"""Answers -> files: the bundled template (or an earlier release's), rendered by `engine`.
 
-copier is imported here, lazily, so that `modalgen --help` and input errors never pay for it.
+The stages before this one hand over what they computed: the Spec (answers, checked) and its Plan.
+What a project records is `answers_for` (its answers and the modalgen version); the templates
+print `plan_data`, which is passed to them as data (copier computes the same itself, through
+`copier_ext`). Nothing here imports copier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modalgen import __version__, catalog
-from modalgen.answers.spec import Spec
+
+if TYPE_CHECKING:
+    from modalgen.answers.spec import Spec
+    from modalgen.plan.build import Plan
+    from modalgen.render.engine import Template
+
+SRC_PATH = "modalgen:project"  # what the answers file records as copier's `_src_path`
 
 
 def template_dir() -> Path:
@@ -21,15 +28,6 @@ def template_dir() -> Path:
         if (candidate / catalog.TEMPLATE_NAME / "copier.yml").is_file():
             return candidate / catalog.TEMPLATE_NAME
     raise FileNotFoundError("modalgen's project template is missing from this installation")
-
-
-def answers_for(spec: Spec, version: str = __version__) -> dict[str, Any]:
-    """What a project records: its answers, this modalgen's version and the plan they make."""
-    from modalgen.plan.build import make_plan
-
-    plan = make_plan(spec)
-    answers = spec.to_answers(set(plan.applies))
-    return {**answers, "modalgen_version": version, "plan": {**plan.to_data(), "answered": list(answers)}}
 
 
 def release_template(version: str) -> Path | None:
@@ -45,56 +43,50 @@ def release_template(version: str) -> Path | None:
     return candidate if (candidate / "copier.yml").is_file() else None
 
 
-@contextmanager
-def _no_git_probes() -> Iterator[None]:
-    """Spare copier's git subprocesses, which can only find "no git" for modalgen's renders.
+def _plan_of(spec: Spec) -> Plan:
+    from modalgen.plan.build import make_plan
 
-    copier asks git whether the template is a repository or a bundle (three subprocesses: the
-    bundled template is a plain folder, so the answer is always no), and runs `git config
-    core.fileMode` once per rendered file to mirror executable bits into the destination's git
-    index (the staging folder is new, so no index tracks it). Together they cost about a quarter
-    of a render. copier then does exactly what it does for a plain folder when git is missing.
-    Restored afterwards; a copier without these hooks (another major version) is left alone.
-    """
-    import copier._main as copier_main
-    import copier._template as copier_template
-
-    patched = [m for m in (copier_main, copier_template) if hasattr(m, "is_git_available")]
-    originals = [m.is_git_available for m in patched]
-    for module in patched:
-        module.is_git_available = lambda: False
-    try:
-        yield
-    finally:
-        for module, original in zip(patched, originals, strict=True):
-            module.is_git_available = original
+    return make_plan(spec)
 
 
-def render(spec: Spec, destination: Path) -> Path:
-    """Render the project for `spec` into `destination` (which must not exist yet)."""
-    return render_data(answers_for(spec), destination, template_dir())
+def answers_for(spec: Spec, plan: Plan | None = None, version: str = __version__) -> dict[str, Any]:
+    """What a project records: its answers (those that apply to its plan) and this modalgen's version."""
+    plan = _plan_of(spec) if plan is None else plan
+    return {**spec.to_answers(set(plan.applies)), "modalgen_version": version}
+
+
+def plan_data(spec: Spec, plan: Plan) -> dict[str, Any]:
+    """The plan as the templates read it: plain data, and which answers the project records."""
+    return {**plan.to_data(), "answered": list(spec.to_answers(set(plan.applies)))}
+
+
+_LOADED: dict[Path, Template] = {}
+
+
+def load(template: Path) -> Template:
+    """A template folder, read once per process."""
+    from modalgen.render.engine import Template
+
+    key = Path(template)
+    if key not in _LOADED:
+        _LOADED[key] = Template(key)
+    return _LOADED[key]
+
+
+def render(spec: Spec, destination: Path, plan: Plan | None = None) -> Path:
+    """Render the project for `spec` and its `plan` into `destination` (which must not exist yet)."""
+    plan = _plan_of(spec) if plan is None else plan
+    data = {**answers_for(spec, plan), "plan": plan_data(spec, plan)}
+    return render_data(data, destination, template_dir())
 
 
 def render_data(data: dict[str, Any], destination: Path, template: Path) -> Path:
     """Render `template` with recorded answers as they are, e.g. a project as an earlier release made it.
 
-    The answers a project records are exactly the data it was rendered with (plus copier's
-    `_src_path`), so this reproduces the project as it was made: the base of a 3-way merge.
+    Releases up to 0.3.0 recorded their plan in the answers file: with their template, the recorded
+    data is exactly what the project was rendered with (copier's `_src_path` aside).
     """
-    import copier
+    from modalgen.render import engine
 
     data = {key: value for key, value in data.items() if not key.startswith("_")}
-    with _no_git_probes():
-        copier.run_copy(
-            str(template),
-            str(destination),
-            data=data,
-            defaults=True,
-            overwrite=False,
-            quiet=True,
-            unsafe=False,
-            skip_tasks=True,
-            # Empty settings: the user's own copier defaults must not change what modalgen writes.
-            settings=copier.Settings(),
-        )
-    return destination
+    return engine.render(load(template), data, destination)

@@ -78,6 +78,8 @@ def check_cron(value: Any) -> str:
         problem = _cron_field_problem(part, name, low, high, names)
         if problem:
             raise SpecError("cron", value, problem)
+    if " ".join(parts) == catalog.DEFAULT_CRON:  # checked every time, and valid: croniter stays unloaded
+        return catalog.DEFAULT_CRON
     from croniter import croniter  # only projects with a schedule pay for this import
 
     if not croniter.is_valid(value):
