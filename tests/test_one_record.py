@@ -158,10 +158,6 @@ def trace_option(monkeypatch) -> catalog.Option:
     monkeypatch.setattr(catalog, "OPTIONS", records)
     monkeypatch.setattr(catalog, "OPTION_BY_KEY", {o.key: o for o in records})
     monkeypatch.setattr(catalog, "ANSWER_KEYS", tuple(o.key for o in records))
-    # copier_yml.py keeps its own copy of the keys and of the questions' help (modalgen/render is
-    # being rewritten beside this change): read from the records until it reads them itself.
-    monkeypatch.setattr(copier_yml, "ANSWER_KEYS", catalog.ANSWER_KEYS)
-    monkeypatch.setattr(copier_yml, "HELP", {**copier_yml.HELP, TRACE.key: TRACE.question})
     return TRACE
 
 
@@ -217,8 +213,9 @@ def test_a_new_option_reaches_the_functions_that_take_it_and_the_templates(trace
 
 
 def test_copier_yml_asks_each_question_as_its_record_says():
-    """copier_yml.py repeats each option's question (HELP) until it reads the records: they agree."""
-    assert list(copier_yml.HELP) == [o.key for o in catalog.OPTIONS if o.key in copier_yml.HELP]
-    assert set(copier_yml.HELP) | set(catalog.INT_KNOB_BY_KEY) == set(catalog.ANSWER_KEYS)
-    for key, text in copier_yml.HELP.items():
-        assert catalog.OPTION_BY_KEY[key].question == text, key
+    """copier.yml's questions are the records' own words (numbers: the knob's help and bounds)."""
+    document = copier_yml.document()
+    for option in catalog.OPTIONS:
+        knob = catalog.INT_KNOB_BY_KEY.get(option.key)
+        expected = option.question if knob is None else f"{knob.help[0].upper()}{knob.help[1:]}"
+        assert document[option.key]["help"].startswith(expected), option.key

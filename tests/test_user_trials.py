@@ -257,9 +257,9 @@ def test_gpus_every_flag_combination_is_used_or_refused(capsys):
 @pytest.fixture(autouse=True)
 def _hub_lookups_off(monkeypatch):
     """`new` and `gpus --model` turn Hub look-ups on for the process; each test starts without."""
-    from modalgen.plan import build as plan
+    from modalgen.answers import model
 
-    monkeypatch.setattr(plan, "HUB_LOOKUPS", False)
+    monkeypatch.setattr(model, "HUB_LOOKUPS", False)
 
 
 def test_answers_are_shown_as_their_flags_take_them():

@@ -163,6 +163,7 @@ STACKS: tuple[Stack, ...] = (
           bench_request='a prompt for one image (POST {"text": ...}), a PNG back'),
 )  # fmt: skip
 STACK_BY_NAME: dict[str, Stack] = {s.name: s for s in STACKS}
+SIZING_STACK = "vllm"  # how `modalgen gpus` sizes a model when --stack is not given
 DEFAULT_STACK = "plain"
 # Hugging Face organisations whose models ask for an accepted licence and a token (HF_TOKEN).
 GATED_ORGS = (

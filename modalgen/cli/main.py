@@ -45,14 +45,14 @@ Shell completion (bash; zsh_source and fish_source for the others):
 # loads none of them.
 COMMANDS = {
     "new": ("new", "Create the Modal project NAME."),
-    "add": ("add", "Grow a modalgen project by one component, keeping every line you wrote."),
-    "set": ("set_answers", "Change answers of an existing project, keeping every line you wrote."),
-    "update": ("update", "Bring a project to this modalgen's template, with the same answers, keeping your "
-               "edits."),
+    "add": ("grow.add", "Grow a modalgen project by one component, keeping every line you wrote."),
+    "set": ("grow.set_answers", "Change answers of an existing project, keeping every line you wrote."),
+    "update": ("grow.update", "Bring a project to this modalgen's template, with the same answers, "
+               "keeping your edits."),
     "doctor": ("doctor", "Check, without any network call, that this machine (and project) is ready for "
                "Modal."),
-    "gpus": ("gpus", "The GPU table: VRAM, $/hr and the most per container; the cost of configurations; or "
-             "the GPU shapes a model fits on."),
+    "gpus": ("gpus.gpus", "The GPU table: VRAM, $/hr and the most per container; the cost of "
+             "configurations; or the GPU shapes a model fits on."),
     "bench": ("tools.bench", "Load-test an endpoint: latency, throughput, tokens, $/request."),
     "coldstart": ("tools.coldstart", "Cold-start the deployed endpoint: time to first byte, split by the "
                   "container's timestamps."),

@@ -185,9 +185,7 @@ def _add_secrets(current: list, extra: list) -> list:
     return current
 
 
-def check_no_changes(
-    old: Spec, old_plan: Plan, new: Spec, new_plan: Plan, flags: dict[str, Any]
-) -> None:
+def check_no_changes(old: Spec, old_plan: Plan, new: Spec, new_plan: Plan, flags: dict[str, Any]) -> None:
     """`add` grows a project; it never changes an option that something already uses (that is `set`)."""
     old_answers = old.to_answers(set(old_plan.applies))
     new_answers = new.to_answers(set(new_plan.applies))

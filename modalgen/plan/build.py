@@ -7,19 +7,16 @@ catalogue; where each function runs comes from the answers (modalgen/answers/pla
 
 One module per part of the plan: `functions`, `image`, `make`, `readme`, `model`; this one puts
 them together. The names callers used before the split are kept here (`plan.make_plan`,
-`plan.model_need`, `plan.HUB_LOOKUPS` ...).
+`plan.model_need` ...).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import types
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from modalgen import catalog
-from modalgen.answers import model as answers_model
 from modalgen.answers.checks import applies, check_applicable, check_fits
 from modalgen.answers.fields import volume_identifier
 from modalgen.answers.model import (
@@ -157,19 +154,3 @@ def costs(plan: Plan) -> dict[str, Any]:
         "warm_per_month": None if None in monthly else round(sum(m or 0 for m in monthly), 2),
         "known": None not in hourly,
     }
-
-
-class _BuildModule(types.ModuleType):
-    """`plan.HUB_LOOKUPS = True` (the CLI's switch, set on this module before the split) sets the
-    answers stage's switch, where the model is looked up now."""
-
-    @property
-    def HUB_LOOKUPS(self) -> bool:  # noqa: N802 - the module constant's name
-        return answers_model.HUB_LOOKUPS
-
-    @HUB_LOOKUPS.setter
-    def HUB_LOOKUPS(self, value: bool) -> None:  # noqa: N802
-        answers_model.HUB_LOOKUPS = value
-
-
-sys.modules[__name__].__class__ = _BuildModule

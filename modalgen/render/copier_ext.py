@@ -30,13 +30,14 @@ def modalgen_plan(context) -> str:
     """The plan of the answers in the render context, as JSON (the question's type)."""
     import json
 
-    from modalgen.answers.spec import ANSWER_KEYS, parse_spec
+    from modalgen import catalog
+    from modalgen.answers.spec import parse_spec
     from modalgen.plan.build import make_plan
     from modalgen.render.template import plan_data
 
     missing = object()
     answers: dict[str, Any] = {}
-    for key in ANSWER_KEYS:
+    for key in catalog.ANSWER_KEYS:
         value = context.get(key, missing)
         if value is not missing:
             answers[key] = value

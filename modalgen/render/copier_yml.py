@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from modalgen import __version__, catalog
-from modalgen.answers.spec import ANSWER_KEYS, Spec
+from modalgen.answers.spec import Spec
 
 HEADER = """\
 # Written by `python -m modalgen.render.copier_yml` from modalgen/catalog/: edit the catalogue, not this
@@ -26,39 +26,6 @@ HEADER = """\
 # .modalgen-answers.yml` renders the same tree. The questions below say what each answer is.
 """
 EXTENSION = "modalgen.render.copier_ext.PlanExtension"
-
-HELP = {
-    "name": "Project name (the folder and the Modal app; its package is derived from it)",
-    "description": "One line that says what the project does",
-    "stack": "What the core runs (plain, torch, transformers, embeddings, vllm, diffusers)",
-    "gpu": "GPU types with counts, in fallback order (e.g. [H100:2, A100-80GB:2]); [] for CPU-only",
-    "gpu_for": "Where single functions run: {KIND: [GPU, ...]} or {KIND: []} for CPU",
-    "cpu": "CPU cores for the functions that run the core (null: Modal's default)",
-    "workload": "What the project runs",
-    "cron": "Schedule of the cron job, 5 fields",
-    "timezone": "IANA time zone of the schedule",
-    "period": "Run every N minutes, hours or days instead of a cron string: 30m, 6h, 1d (null: cron)",
-    "volume": "Volumes to mount, e.g. [{name: model-cache, mount: /model-cache}]",
-    "python": "The container's Python",
-    "image_builder": "The Modal image builder version the project pins",
-    "web_style": "How the endpoint is served",
-    "public": "Serve the endpoint without Modal proxy auth",
-    "single_use_containers": "A fresh container for every input (jobs only)",
-    "apt": "Debian packages for the image",
-    "pip": "Pinned Python packages for the image (NAME==VERSION)",
-    "allow_unpinned": "Accept unpinned pip specs and model revisions",
-    "env": "Environment variables baked into the image",
-    "base": "The image's base",
-    "uv_sync": "The image installs the project's runtime dependencies from uv.lock",
-    "secret": "Modal Secrets every function receives, with keys: [{name: openai, keys: [OPENAI_API_KEY]}]",
-    "hf_model": "A Hugging Face model: org/name@revision (null for none; a model stack has a default)",
-    "model_params": "The model's parameter count (8B, 0.5B) when neither the Hub nor its name tells",
-    "dtype": "The weights' dtype for sizing (null: the stack's)",
-    "max_model_len": "Tokens of context to size the KV cache for (null: the stack's)",
-    "snapshot": "Memory snapshots for faster cold starts (deployed apps only)",
-    "gpu_snapshot": "GPU memory snapshots (experimental; with snapshot)",
-}
-
 
 def choices() -> dict[str, list[str]]:
     """The answers that take one of a list, read from the catalogue when copier.yml is written."""
@@ -79,11 +46,11 @@ def _question(key: str, default: Any) -> dict[str, Any]:
         help_text = f"{knob.help[0].upper()}{knob.help[1:]} ({knob.low}-{knob.high})"
         question: dict[str, Any] = {"type": "int" if knob.default is not None else "yaml", "help": help_text}
     elif isinstance(default, bool):
-        question = {"type": "bool", "help": HELP[key]}
+        question = {"type": "bool", "help": catalog.OPTION_BY_KEY[key].question}
     elif key in listed or isinstance(default, str):
-        question = {"type": "str", "help": HELP[key]}
+        question = {"type": "str", "help": catalog.OPTION_BY_KEY[key].question}
     else:
-        question = {"type": "yaml", "help": HELP[key]}
+        question = {"type": "yaml", "help": catalog.OPTION_BY_KEY[key].question}
     if key in listed:
         question["choices"] = listed[key]
     if key == "workload":
@@ -96,8 +63,8 @@ def _question(key: str, default: Any) -> dict[str, Any]:
 
 def _defaults() -> dict[str, Any]:
     spec = Spec(name="x")
-    return {**spec.to_answers(set(ANSWER_KEYS)), "period": None, "cron": spec.cron, "timezone": spec.timezone,
-            "web_style": spec.web_style, "public": spec.public, "single_use_containers": False}  # fmt: skip
+    return {**spec.to_answers(set(catalog.ANSWER_KEYS)), "period": None, "cron": spec.cron,
+            "timezone": spec.timezone, "web_style": spec.web_style, "public": spec.public, "single_use_containers": False}  # fmt: skip
 
 
 def catalog_facts() -> dict[str, Any]:
@@ -157,7 +124,7 @@ def document() -> dict[str, Any]:
         "_exclude": _excludes(),
         "_jinja_extensions": [EXTENSION],
     }
-    for key in ANSWER_KEYS:
+    for key in catalog.ANSWER_KEYS:
         doc[key] = _question(key, defaults.get(key))
         if key == "name":  # the plan next: every later question is recorded when the plan says it applies
             doc["plan"] = {"type": "json", "help": "What modalgen plans from the answers (modalgen/plan/)",
