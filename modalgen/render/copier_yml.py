@@ -27,6 +27,7 @@ HEADER = """\
 """
 EXTENSION = "modalgen.render.copier_ext.PlanExtension"
 
+
 def choices() -> dict[str, list[str]]:
     """The answers that take one of a list, read from the catalogue when copier.yml is written."""
     return {
@@ -64,7 +65,8 @@ def _question(key: str, default: Any) -> dict[str, Any]:
 def _defaults() -> dict[str, Any]:
     spec = Spec(name="x")
     return {**spec.to_answers(set(catalog.ANSWER_KEYS)), "period": None, "cron": spec.cron,
-            "timezone": spec.timezone, "web_style": spec.web_style, "public": spec.public, "single_use_containers": False}  # fmt: skip
+            "timezone": spec.timezone, "web_style": spec.web_style, "public": spec.public,
+            "single_use_containers": False}  # fmt: skip
 
 
 def catalog_facts() -> dict[str, Any]:
