@@ -1,5 +1,6 @@
 """modalgen's own test suite: nothing it runs asks the network."""
 
+import functools
 import os
 
 import pytest
@@ -19,10 +20,16 @@ def _shared_fixtures(item: pytest.Item) -> set[str]:
     module = item.nodeid.split("::", 1)[0]
     info = getattr(item, "_fixtureinfo", None)
     names = set()
-    for name, defs in (info.name2fixturedefs.items() if info else ()):
+    for name, defs in info.name2fixturedefs.items() if info else ():
         if defs and defs[-1].scope in WIDE and defs[-1].baseid == module:
             names.add(name)
     return names
+
+
+def _find(parent: dict[str, str], name: str) -> str:
+    while parent.setdefault(name, name) != name:
+        name = parent[name]
+    return name
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -43,12 +50,7 @@ def pytest_collection_modifyitems(config, items):
     for module, members in by_module.items():
         # Connected components over "uses the same fixture": union-find on fixture names.
         parent: dict[str, str] = {}
-
-        def find(name: str) -> str:
-            while parent.setdefault(name, name) != name:
-                name = parent[name]
-            return name
-
+        find = functools.partial(_find, parent)
         for _, shared in members:
             first, *rest = sorted(shared)
             for other in rest:

@@ -21,7 +21,7 @@ from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.grow import commands as grow
 from modalgen.grow import merge, place
-from modalgen.render.template import render
+from tests.generated import rendered
 
 NEW_ARGS = ["new", "proj", "--workload", "batch,web,cron", "--volume", "data"]
 
@@ -115,7 +115,7 @@ def test_output_dirs_created_for_a_failed_project_are_removed(tmp_path, scratch_
 
 
 def test_add_interrupted_at_every_staged_file_changes_nothing(tmp_path, scratch_root):
-    project = render(parse_spec({"name": "grow", "volume": [{"name": "d"}]}), tmp_path / "grow")
+    project = rendered({"name": "grow", "volume": [{"name": "d"}]}, tmp_path / "grow")
     core = project / "grow/core.py"
     core.write_text(core.read_text() + "\n# mine\n")
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
@@ -271,7 +271,7 @@ def test_signal_at_an_exact_moment_of_add_update_and_set(tmp_path, sig, command)
         project = make_release_project("0.1.0", tmp_path, "grow", workloads=["batch", "web"])
         args = ["update", "--project", str(project)]
     else:
-        project = render(parse_spec({"name": "grow", "volume": [{"name": "d"}]}), tmp_path / "grow")
+        project = rendered({"name": "grow", "volume": [{"name": "d"}]}, tmp_path / "grow")
         args = ["add", "web", "--project", str(project)] if command == "add" else \
             ["set", "--timeout", "1200", "--project", str(project)]  # fmt: skip
     mine = project / "grow/mine.py"

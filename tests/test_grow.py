@@ -15,10 +15,9 @@ import pytest
 import yaml
 
 from modalgen import __version__, catalog
-from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.grow.merge import MARKERS, read_tree
-from modalgen.render import template as render
+from tests.generated import rendered
 from tests.releases import RELEASES, make_release_project, recorded_cases
 from tests.smoke_runs import fake_gpus, run_smoke
 
@@ -47,8 +46,8 @@ INVARIANT_CASES = [
 
 
 def make(root: Path, name: str, raw: dict) -> Path:
-    render.render(parse_spec({"name": name, **raw}), root / name)
-    return root / name
+    """`new` of `raw` into root/name; the same answers are rendered once and copied (tests/generated.py)."""
+    return rendered({"name": name, **raw}, root / name)
 
 
 def expected_raw(raw: dict, kind: str, value: str | None) -> dict:
