@@ -13,6 +13,15 @@ os.environ["MODALGEN_OFFLINE"] = "1"
 from tests.controlplane.plugin import control_plane  # noqa: E402, F401
 
 WIDE = {"module", "package", "session"}
+# Tests of a minute or so each under load (measured with --durations): handed out first among the
+# tests without a group, so that none of them starts last while the other worker idles.
+LONG_FIRST = (
+    "tests/test_generated_projects.py::",
+    "tests/test_text_properties.py::",
+    "tests/test_faults.py::test_add_interrupted_at_every_staged_file_changes_nothing",
+    "tests/test_faults.py::test_real_signals_at_many_moments",
+    "tests/test_template_contract.py::test_a_new_kind_is_one_record_and_two_templates",
+)
 
 
 def _shared_fixtures(item: pytest.Item) -> set[str]:
@@ -40,8 +49,10 @@ def pytest_collection_modifyitems(config, items):
     so the long files (the growth and update cases, the fault points) spread over both workers.
     Tests of one module joined by a module- or session-scoped fixture of that module (a rendered
     matrix, the stacks' suite runs) form one group, so that fixture is made once, on one worker;
-    tests joined by none stay free. xdist hands out the biggest groups first.
+    tests joined by none stay free. xdist hands out the biggest groups first, then the other tests
+    in collection order, which starts with the long ones (LONG_FIRST).
     """
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
     by_module: dict[str, list[tuple[pytest.Item, set[str]]]] = {}
     for item in items:
         shared = _shared_fixtures(item)
