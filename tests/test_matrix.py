@@ -32,14 +32,18 @@ def _render(job: tuple[dict, Path]) -> None:
     render(parse_spec(raw), destination)
 
 
-@pytest.fixture(scope="session")
-def matrix_root(tmp_path_factory) -> Path:
-    """Render every combination once, on every core (rendering is CPU-bound Python)."""
-    root = tmp_path_factory.mktemp("matrix")
-    jobs = [(raw, root / raw["name"]) for raw in PROJECTS]
+def _render_all(projects: list[dict], root: Path) -> Path:
+    """Render the projects into root, on every core (rendering is CPU-bound Python)."""
+    jobs = [(raw, root / raw["name"]) for raw in projects]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(_render, jobs, chunksize=8))
     return root
+
+
+@pytest.fixture(scope="session")
+def matrix_root(tmp_path_factory) -> Path:
+    """Every combination, rendered once."""
+    return _render_all(PROJECTS, tmp_path_factory.mktemp("matrix"))
 
 
 def test_structures_cover_every_kind_and_shape_and_every_pair():
@@ -84,12 +88,19 @@ SUITES = [p for p in PROJECTS[: len(STRUCTURES)] if _runs_its_suite(p)]
 
 
 @pytest.fixture(scope="session")
-def suite_results(matrix_root, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """Each project's own test suite, smoke tests on the stand-in, run side by side."""
+def suite_results(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Each project's own test suite, smoke tests on the stand-in, run side by side.
+
+    Its projects are rendered here again (18 of the matrix, the same answers: the same bytes), so
+    that this fixture and `matrix_root` share nothing and the two xdist workers make them side by
+    side (tests/conftest.py groups tests by the fixtures they share): they are the suite's longest.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
+    root = _render_all(SUITES, tmp_path_factory.mktemp("suites"))
+
     def run(raw: dict) -> subprocess.CompletedProcess:
-        project = matrix_root / raw["name"]
+        project = root / raw["name"]
         return run_smoke(project, fake_gpus(read_plan(project)), tmp_path_factory.mktemp("smoke"), "-m", "")
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
