@@ -10,6 +10,7 @@ recorded in the project's answers file.
 from __future__ import annotations
 
 import ast
+import atexit
 import importlib
 import json
 import pkgutil
@@ -33,6 +34,7 @@ GITHUB_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
 
 
 _RENDERED: dict[tuple[str, str], Path] = {}
+_RENDERED_ROOT: list[Path] = []  # this process's folder of renders, removed when it exits
 
 
 def rendered(raw: dict, destination: Path) -> Path:
@@ -46,8 +48,12 @@ def rendered(raw: dict, destination: Path) -> Path:
     from modalgen.render.template import render
 
     key = (destination.name, json.dumps(raw, sort_keys=True, default=repr))
+    if not _RENDERED_ROOT:
+        _RENDERED_ROOT.append(Path(tempfile.mkdtemp(prefix="modalgen-rendered-")))
+        atexit.register(shutil.rmtree, _RENDERED_ROOT[0], ignore_errors=True)
     if key not in _RENDERED:
-        made = Path(tempfile.mkdtemp(prefix="modalgen-rendered-")) / destination.name
+        made = _RENDERED_ROOT[0] / str(len(_RENDERED)) / destination.name
+        made.parent.mkdir()
         render(parse_spec(raw), made)
         _RENDERED[key] = made
     destination.parent.mkdir(parents=True, exist_ok=True)
