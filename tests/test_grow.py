@@ -300,12 +300,9 @@ def test_set_dry_run_and_conflicts(tmp_path, capsys):
 
 UPDATE_CASES = [("0.1.0", kind) for kind in ("batch", "map", "web", "cron", "service", "batched", "spawn")]
 UPDATE_CASES += [(release, case) for release in RELEASES[1:] for case in recorded_cases(release)]
-# One case's updates from every release run on one worker, one after the other: where they come to
-# the same tree, its suite runs once (see `_suite_of`).
-UPDATE_PARAMS = [
-    pytest.param(release, case, id=f"{release}-{case}", marks=pytest.mark.xdist_group(f"update-{case}"))
-    for release, case in UPDATE_CASES
-]
+# One case's updates from every release run in this file's process (xdist --dist loadfile): where
+# they come to the same tree, its suite runs once (see `_suite_of`).
+UPDATE_PARAMS = [pytest.param(release, case, id=f"{release}-{case}") for release, case in UPDATE_CASES]
 _SUITE_RUNS: dict[str, subprocess.CompletedProcess] = {}
 
 
