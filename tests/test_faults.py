@@ -114,10 +114,7 @@ def test_output_dirs_created_for_a_failed_project_are_removed(tmp_path, scratch_
     assert not (tmp_path / "a").exists()
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-def test_add_interrupted_at_every_staged_file_changes_nothing(tmp_path, scratch_root, fault):
-    """Every staged file of an `add`, for each fault: one test per fault, so xdist runs them side by side."""
-    error, code = FAULTS[fault]
+def test_add_interrupted_at_every_staged_file_changes_nothing(tmp_path, scratch_root):
     project = rendered({"name": "grow", "volume": [{"name": "d"}]}, tmp_path / "grow")
     core = project / "grow/core.py"
     core.write_text(core.read_text() + "\n# mine\n")
@@ -132,11 +129,12 @@ def test_add_interrupted_at_every_staged_file_changes_nothing(tmp_path, scratch_
     )
     assert staged >= 8
     for k in range(1, staged + 1):
-        with pytest.MonkeyPatch.context() as mp:
-            fail_on(mp, merge, "_stage", k, error)
-            assert main(["add", "web", "--project", str(project)]) == code
-        assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
-        assert leftovers(tmp_path) == []
+        for error, code in FAULTS.values():
+            with pytest.MonkeyPatch.context() as mp:
+                fail_on(mp, merge, "_stage", k, error)
+                assert main(["add", "web", "--project", str(project)]) == code
+            assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+            assert leftovers(tmp_path) == []
     assert main(["add", "web", "--project", str(project)]) == 0  # and without a fault it goes through
     assert (project / "grow/web.py").is_file() and core.read_text().endswith("# mine\n")
 
