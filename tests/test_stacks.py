@@ -42,13 +42,10 @@ def model_python() -> str | None:
     return given or (str(local) if local.exists() else None)
 
 
-def _render_stacks(root: Path, stacks: list[str]) -> dict[str, Path]:
-    return {stack: render(parse_spec(PROJECTS[stack]), root / PROJECTS[stack]["name"]) for stack in stacks}
-
-
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory) -> dict[str, Path]:
-    return _render_stacks(tmp_path_factory.mktemp("stacks"), list(PROJECTS))
+    root = tmp_path_factory.mktemp("stacks")
+    return {stack: render(parse_spec(raw), root / raw["name"]) for stack, raw in PROJECTS.items()}
 
 
 @pytest.mark.parametrize("stack", list(PROJECTS))
@@ -87,17 +84,12 @@ def test_every_stack_passes_its_own_suite_and_smoke_tests(suites, stack):
 
 
 @pytest.fixture(scope="module")
-def model_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """`make test-model` of each model stack's project, rendered here again (the same answers as
-    `projects`: the same bytes), so that these runs share no fixture with the suites' and the two
-    xdist workers can make them side by side (tests/conftest.py groups tests by shared fixtures)."""
+def model_runs(projects) -> dict[str, subprocess.CompletedProcess]:
     python = model_python()
     if python is None:
         if os.environ.get("CI"):
             pytest.fail("CI must run the stacks' real code: .ci/run sets MODALGEN_MODEL_PYTHON")
         pytest.skip("no environment with the stacks' packages: run .ci/run, or set MODALGEN_MODEL_PYTHON")
-
-    projects = _render_stacks(tmp_path_factory.mktemp("model-stacks"), MODEL_STACKS)
 
     def run(stack):
         env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
