@@ -10,10 +10,14 @@ recorded in the project's answers file.
 from __future__ import annotations
 
 import ast
+import atexit
 import importlib
+import json
 import pkgutil
 import re
+import shutil
 import sys
+import tempfile
 import tomllib
 import warnings
 from collections.abc import Iterator
@@ -27,6 +31,34 @@ from modalgen import catalog
 
 JINJA_RESIDUE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
+
+
+_RENDERED: dict[tuple[str, str], Path] = {}
+_RENDERED_ROOT: list[Path] = []  # this process's folder of renders, removed when it exits
+
+
+def rendered(raw: dict, destination: Path) -> Path:
+    """`render(parse_spec(raw), destination)`, each distinct (answers, folder name) rendered once per
+    test process and copied from then on: the same bytes and modes, without rendering them again.
+
+    The growth tests start many cases from the same few projects (and an edited copy of each):
+    what they test is `add`, `set` and `update` on a project as `new` makes it, which a copy is.
+    """
+    from modalgen.answers.spec import parse_spec
+    from modalgen.render.template import render
+
+    key = (destination.name, json.dumps(raw, sort_keys=True, default=repr))
+    if not _RENDERED_ROOT:
+        _RENDERED_ROOT.append(Path(tempfile.mkdtemp(prefix="modalgen-rendered-")))
+        atexit.register(shutil.rmtree, _RENDERED_ROOT[0], ignore_errors=True)
+    if key not in _RENDERED:
+        made = _RENDERED_ROOT[0] / str(len(_RENDERED)) / destination.name
+        made.parent.mkdir()
+        render(parse_spec(raw), made)
+        _RENDERED[key] = made
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(_RENDERED[key], destination, symlinks=True)
+    return destination
 
 
 def read_answers(project: Path) -> dict:

@@ -15,13 +15,10 @@ import pytest
 import yaml
 
 from modalgen import __version__, catalog
-from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.grow.merge import MARKERS, read_tree
-from modalgen.render import template as render
-from tests.generated import read_plan
-from tests.releases import RELEASES, make_release_project, recorded_cases
-from tests.smoke_runs import fake_gpus, run_smoke
+from tests.generated import rendered
+from tests.releases import make_release_project
 
 SHA = "d" * 40
 BASES = {
@@ -48,8 +45,8 @@ INVARIANT_CASES = [
 
 
 def make(root: Path, name: str, raw: dict) -> Path:
-    render.render(parse_spec({"name": name, **raw}), root / name)
-    return root / name
+    """`new` of `raw` into root/name; the same answers are rendered once and copied (tests/generated.py)."""
+    return rendered({"name": name, **raw}, root / name)
 
 
 def expected_raw(raw: dict, kind: str, value: str | None) -> dict:
@@ -295,43 +292,8 @@ def test_set_dry_run_and_conflicts(tmp_path, capsys):
     assert MARKERS[0] in text and "15 * MINUTES" in text and "20 * MINUTES" in text
 
 
-# -- update from every earlier release
-
-
-UPDATE_CASES = [("0.1.0", kind) for kind in ("batch", "map", "web", "cron", "service", "batched", "spawn")]
-UPDATE_CASES += [(release, case) for release in RELEASES[1:] for case in recorded_cases(release)]
-
-
-def _release_project(release: str, case: str, root: Path) -> tuple[Path, dict]:
-    """A project `release` made for `case`, and the raw answers `new` takes for the same project now."""
-    if release == "0.1.0":
-        given = {"workloads": [case], "volumes": [{"name": "data", "mount": "/data"}], "secrets": ["openai"]}
-        now = {"workload": [case], "volume": [{"name": "data", "mount": "/data"}], "secret": ["openai"]}
-        if case == "service":
-            given["hf_model"] = now["hf_model"] = f"org/m@{SHA}"
-        return make_release_project(release, root, "legacy", **given), now
-    recorded = recorded_cases(release)[case]
-    now = {k: v for k, v in recorded.items() if k not in {"modalgen_version", "plan", "name"}}
-    return make_release_project(release, root, "legacy", case=case), now
-
-
-@pytest.mark.parametrize(("release", "case"), UPDATE_CASES, ids=[f"{r}-{k}" for r, k in UPDATE_CASES])
-def test_update_from_an_earlier_release_keeps_edits_and_passes_its_tests(tmp_path, capsys, release, case):
-    """A project an earlier release made, edited by its user, comes to this template by `update`."""
-    project, now = _release_project(release, case, tmp_path / "old")
-    edit(project, "legacy")
-    assert main(["update", "--project", str(project)]) == 0, capsys.readouterr()
-    answers = yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())
-    assert answers["modalgen_version"] == __version__
-    expected = make(tmp_path / "expected", "legacy", now)
-    edit(expected, "legacy")
-    assert tree(project) == tree(expected)
-    # The model tests need the stack's packages (tests/test_stacks.py runs them); the rest runs here.
-    result = run_smoke(project, fake_gpus(read_plan(project)), tmp_path, "-m", "not model")
-    assert result.returncode == 0 and " skipped" not in result.stdout, result.stdout[-3000:]
-    capsys.readouterr()
-    assert main(["update", "--project", str(project)]) == 0
-    assert "nothing to update" in capsys.readouterr().out
+# -- update from every earlier release: tests/test_grow_update.py (a file of its own, so that with
+# --dist loadfile the two workers share the growth tests' time)
 
 
 def test_update_refuses_a_version_it_does_not_ship(tmp_path, capsys):

@@ -3,8 +3,8 @@
 Each project is checked for Jinja residue and files that parse, ruff-clean code, and, imported
 with the real `modal` package, every function's settings against its plan. A project of every
 structure that holds all kinds, every kind alone and every front beside every worker also runs
-its own test suite, offline tests and smoke tests, the smoke tests against the local stand-in for
-Modal with the GPUs each function's plan gives it.
+its own test suite (tests/test_matrix_suites.py, a file of its own so that the two xdist workers
+make the two halves side by side).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from modalgen.answers.spec import parse_spec
 from modalgen.render.template import answers_for, render
 from tests.combinations import STRUCTURES, build, pairs_missing, required_pairs
 from tests.generated import check_settings, check_text, read_answers, read_plan
-from tests.smoke_runs import fake_gpus, run_smoke
 
 PROJECTS, ROWS = build()
 
@@ -32,14 +31,18 @@ def _render(job: tuple[dict, Path]) -> None:
     render(parse_spec(raw), destination)
 
 
-@pytest.fixture(scope="session")
-def matrix_root(tmp_path_factory) -> Path:
-    """Render every combination once, on every core (rendering is CPU-bound Python)."""
-    root = tmp_path_factory.mktemp("matrix")
-    jobs = [(raw, root / raw["name"]) for raw in PROJECTS]
+def render_all(projects: list[dict], root: Path) -> Path:
+    """Render the projects into root, on every core (rendering is CPU-bound Python)."""
+    jobs = [(raw, root / raw["name"]) for raw in projects]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(_render, jobs, chunksize=8))
     return root
+
+
+@pytest.fixture(scope="session")
+def matrix_root(tmp_path_factory) -> Path:
+    """Every combination, rendered once."""
+    return render_all(PROJECTS, tmp_path_factory.mktemp("matrix"))
 
 
 def test_structures_cover_every_kind_and_shape_and_every_pair():
@@ -67,39 +70,3 @@ def test_combination(matrix_root, raw):
     assert recorded == {**answers_for(parse_spec(raw)), "_src_path": "modalgen:project"}
     check_text(project)
     assert check_settings(project) == len(read_plan(project)["functions"])
-
-
-def _runs_its_suite(raw: dict) -> bool:
-    """All kinds in every shape, every kind alone on a GPU, every front beside every worker on CPU."""
-    kinds = tuple(raw["workload"])
-    shape = raw["name"].split("-", 1)[1]
-    return (
-        kinds == catalog.KIND_NAMES
-        or (len(kinds) == 1 and shape == "one")
-        or (len(kinds) == 2 and shape == "cpu")
-    )
-
-
-SUITES = [p for p in PROJECTS[: len(STRUCTURES)] if _runs_its_suite(p)]
-
-
-@pytest.fixture(scope="session")
-def suite_results(matrix_root, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """Each project's own test suite, smoke tests on the stand-in, run side by side."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def run(raw: dict) -> subprocess.CompletedProcess:
-        project = matrix_root / raw["name"]
-        return run_smoke(project, fake_gpus(read_plan(project)), tmp_path_factory.mktemp("smoke"), "-m", "")
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip([p["name"] for p in SUITES], pool.map(run, SUITES), strict=True))
-
-
-@pytest.mark.parametrize("raw", SUITES, ids=[p["name"] for p in SUITES])
-def test_generated_suite_with_smoke_tests_on_the_stand_in(suite_results, raw):
-    """The project's own tests, smoke tests included, their bodies run: none may skip."""
-    result = suite_results[raw["name"]]
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-4000:]
-    assert " skipped" not in out and " passed" in out, out[-2000:]
