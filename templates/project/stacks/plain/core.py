@@ -1,4 +1,6 @@
 {% import "stacks/parts.jinja" as parts with context %}
+{% set batching = plan.functions | selectattr("key", "equalto", "batched") | list or plan.functions | selectattr("input_batch") | list %}
+{% set snapshot = plan.functions | selectattr("snapshot") | list %}
 """The work itself, in plain Python: Modal runs it on the planned hardware, the tests on a CPU.
 
 Replace `Model` with yours: load it in `load_model`, do one unit of work in `process`. Keep heavy
@@ -31,15 +33,22 @@ class Model:
     def __call__(self, text: str) -> dict:
         words = text.split()
         return {"input": text, "words": len(words), "chars": len(text), "device": device_report()}
+{% if batching %}
 
     def batch(self, texts: list[str]) -> list[dict]:
         """Several inputs at once; a real model runs them as one batch."""
         return [self(text) for text in texts]
+{% endif %}
 
 
+{% if snapshot %}
 def load_model(device: str | None = None, target: str | None = None) -> Model:
     """Load onto `device` (default: the best here). A memory snapshot loads on the CPU and moves
     to the GPU after the restore; `target` is where the model will run (to pick a dtype, say)."""
+{% else %}
+def load_model(device: str | None = None) -> Model:
+    """Load onto `device` (default: the best this container has)."""
+{% endif %}
     return Model().to(device or best_device())
 
 
