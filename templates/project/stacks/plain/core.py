@@ -2,10 +2,8 @@
 {% set batching = plan.functions | selectattr("key", "equalto", "batched") | list or plan.functions | selectattr("input_batch") | list %}
 {% set snapshot = plan.functions | selectattr("snapshot") | list %}
 """The work itself, in plain Python: Modal runs it on the planned hardware, the tests on a CPU.
-
-Replace `Model` with yours: load it in `load_model`, do one unit of work in `process`. Keep heavy
-imports inside functions, so that importing this module stays cheap. Every result says where it
-ran (`device`): the smoke tests compare it with the GPUs each function is configured with.
+Replace `Model` with yours; keep heavy imports inside functions, so that importing stays cheap.
+Every result says where it ran (`device`): the smoke tests compare it with the configured GPUs.
 """
 
 import functools
