@@ -8,7 +8,6 @@ those edits survive and everything else still matches.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -148,8 +147,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path, capsys):
     before = tree(project)
     assert add(project, "web", "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "+++ b/dry/web.py" in out and "--- a/dry/app.py" in out
-    assert re.search(r"^\+from \. import [^(\n]*\bweb\b", out, re.M)  # app.py imports the new module
+    assert "+++ b/dry/web.py" in out and "--- a/dry/app.py" in out and "+    web," in out
     assert tree(project) == before
 
 
