@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -140,8 +139,7 @@ def test_a_new_kind_is_one_record_and_two_templates(echo_kind, tmp_path):
     check_text(project)
     assert check_settings(project) == 3
     plan = read_plan(project)
-    app_py = (project / "echoes/app.py").read_text()
-    assert re.search(r"^from \. import [^(\n]*\becho\b|^    echo,$", app_py, re.M), app_py
+    assert "    echo," in (project / "echoes/app.py").read_text()
     result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "")
     assert result.returncode == 0 and "skipped" not in result.stdout, result.stdout[-3000:]
     assert "test_echo.py .." in result.stdout.replace("tests/", "") or "passed" in result.stdout
