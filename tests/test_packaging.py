@@ -30,7 +30,7 @@ def test_wheel_ships_the_template_with_its_dotfiles(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     base = "modalgen/templates/project/"
     for rel in ("copier.yml", "template/.gitignore", "template/{{ _copier_conf.answers_file }}.jinja",
-                "template/{{ plan.package }}/common.py.jinja", "template/tests/test_smoke.py.jinja",
+                "template/{{ plan.package }}/common.py.jinja", "template/tests/test_core.py.jinja",
                 "template/.github/workflows/ci.yml.jinja"):  # fmt: skip
         assert base + rel in names, rel
     assert "modalgen/templates/releases/0.1.0/project/copier.yml" in names  # every release ships

@@ -1,13 +1,9 @@
 {% import "stacks/parts.jinja" as parts with context %}
-"""The core: the work itself, in plain Python.
-
-Modal runs this code on the hardware each function was planned with; the tests run the very same
-code on a CPU. Replace `Model` with your model: load it in `load_model`, do one unit of work in
-`process`. Keep heavy imports (torch, vllm) inside the functions that use them, so that importing
-this module stays cheap everywhere.
-
-Every result says where it ran (`device`): the smoke tests compare it with the GPU type and count
-each function was configured with.
+{% set batching = plan.functions | selectattr("key", "equalto", "batched") | list or plan.functions | selectattr("input_batch") | list %}
+{% set snapshot = plan.functions | selectattr("snapshot") | list %}
+"""The work itself, in plain Python: Modal runs it on the planned hardware, the tests on a CPU.
+Replace `Model` with yours; keep heavy imports inside functions, so that importing stays cheap.
+Every result says where it ran (`device`): the smoke tests compare it with the configured GPUs.
 """
 
 import functools
@@ -23,10 +19,7 @@ import subprocess
 
 
 class Model:
-    """A stand-in for your model: a deterministic summary of the text.
-
-    Real code holds weights here; `to` moves them between devices (see `load_model`).
-    """
+    """A stand-in for your model: a deterministic summary of the text."""
 
     def __init__(self) -> None:
         self.device = "cpu"
@@ -38,28 +31,30 @@ class Model:
     def __call__(self, text: str) -> dict:
         words = text.split()
         return {"input": text, "words": len(words), "chars": len(text), "device": device_report()}
+{% if batching %}
 
     def batch(self, texts: list[str]) -> list[dict]:
-        """Several inputs at once (dynamic batching); a real model would run them as one batch."""
+        """Several inputs at once; a real model runs them as one batch."""
         return [self(text) for text in texts]
+{% endif %}
 
 
+{% if snapshot %}
 def load_model(device: str | None = None, target: str | None = None) -> Model:
-    """Load the model onto `device` (default: the best this container has).
-
-    Memory snapshots load on the CPU (a CPU snapshot holds no GPU memory) and move the model to the
-    GPU after the restore, so loading and moving are separate steps; `target` is where the model
-    will run, for choices (a dtype, say) that depend on it.
-    """
+    """Load onto `device` (default: the best here). A memory snapshot loads on the CPU and moves
+    to the GPU after the restore; `target` is where the model will run (to pick a dtype, say)."""
+{% else %}
+def load_model(device: str | None = None) -> Model:
+    """Load onto `device` (default: the best this container has)."""
+{% endif %}
     return Model().to(device or best_device())
 
 
 @functools.cache
 def model() -> Model:
-    """The model, loaded once per container, for functions that have no @modal.enter."""
+    """Loaded once per container, for functions without @modal.enter."""
     return load_model()
 
 
 def process(text: str) -> dict:
-    """One unit of work with this container's model."""
     return model()(text)

@@ -1,16 +1,10 @@
 {% import "stacks/parts.jinja" as parts with context %}
 """The core: an LLM behind vLLM's OpenAI-compatible server (`vllm serve`), and a client for it.
 
-vLLM runs as its own process, as in Modal's vLLM example: the Server class starts
-`serve_command(...)` in each of its containers; `run_core` starts one in its own and chats. vLLM
-does not run on a CPU: `make test` runs the rest with a small fake engine, `make test-model` runs
-the command line, the readiness wait and the client against a local OpenAI-compatible stand-in.
-The weights load from the huggingface-cache Volume, never from the network (`make download` puts
-them there); vLLM's compile caches persist in the vllm-cache Volume. This module needs only the
-standard library and httpx, imported inside the functions that use it.
-
-Every result says where it ran (`device`): the smoke tests compare it with the GPU type and count
-each function was configured with.
+vLLM runs as its own process, as in Modal's vLLM example, with the weights from the
+huggingface-cache Volume, never the network. vLLM does not run on a CPU: `make test` uses a fake
+engine, `make test-model` a local OpenAI-compatible stand-in. Only the standard library and httpx
+(imported where used). Every result says where it ran (`device`), for the smoke tests.
 """
 
 import atexit
