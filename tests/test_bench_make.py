@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from modalgen.answers.spec import parse_spec
 from modalgen.render.template import render
+from tests.test_bench_tool import serve
 
 ENDPOINT_PROJECT = {"name": "cold", "stack": "plain", "gpu": ["L4"], "web_style": "asgi", "workload": ["web"]}
 
@@ -36,7 +36,7 @@ class ScriptedEndpoint:
     """A local HTTP endpoint; `on_request()` runs as each POST arrives, before the answer."""
 
     def __init__(self, status: int = 200, on_request=lambda: None):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         outer = self
 
@@ -56,9 +56,7 @@ class ScriptedEndpoint:
                 pass
 
         self.requests = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve(Handler)
 
     def close(self):
         self.server.shutdown()

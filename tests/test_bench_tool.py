@@ -56,6 +56,13 @@ def projects(tmp_path_factory) -> dict[str, Path]:
     return {key: render(parse_spec(raw), root / raw["name"]) for key, raw in PROJECTS.items()}
 
 
+def serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
+    """`handler` served on a free local port, in a thread: the server and its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 class Endpoint:
     """A small HTTP server on a free port whose answers a test scripts: `answer(n)` gives the
     status of the n-th POST (from 0); 303 sends the client to GET /result (Modal's long request)."""
@@ -100,9 +107,7 @@ class Endpoint:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve(Handler)
 
     def close(self):
         self.server.shutdown()
