@@ -198,24 +198,34 @@ def _scaledown_window(spec: Spec, kind: catalog.Kind) -> int | None:
     return None if default is None else max(default, startup_timeout(spec))
 
 
-def _core_probe(spec: Spec) -> Function:
-    """run_core: the GPU core on its own, what `make smoke` and `make shell` use."""
-    place = core_probe(spec)
+def _placed(spec: Spec, place, **own: Any) -> Function:
+    """A function the answers stage placed on its own (run_core, download_weights): where it runs,
+    what it costs there, and the project's Volumes and Secrets; `own` holds the rest."""
     return Function(
         name=place.name,
         key=place.key,
         kind=place.kind,
-        module="common",
-        role="core",
         gpu=tuple(str(g) for g in place.gpu),
         project_gpu=bool(place.gpu) and place.gpu == spec.gpus,
+        volumes=bool(spec.volumes),
+        secrets=bool(spec.secrets),
+        **own,
+    )
+
+
+def _core_probe(spec: Spec) -> Function:
+    """run_core: the GPU core on its own, what `make smoke` and `make shell` use."""
+    place = core_probe(spec)
+    return _placed(
+        spec,
+        place,
+        module="common",
+        role="core",
         price_per_hour=price(place.gpu, spec.cpu, spec.knob("memory")),
         cpu=spec.cpu,
         memory=spec.knob("memory"),
         timeout=spec.knob("timeout"),
-        volumes=bool(spec.volumes),
         model_cache=place.model_cache,
-        secrets=bool(spec.secrets),
         entrypoint="run_core",
         accepts=place.accepts,
         settings=settings(spec, place.accepts),
@@ -225,19 +235,15 @@ def _core_probe(spec: Spec) -> Function:
 def _download(spec: Spec) -> Function:
     """download_weights: fetch the pinned revision into the cache Volume, on CPU, for an hour at most."""
     place = download(spec)
-    return Function(
-        name=place.name,
-        key=place.key,
-        kind=place.kind,
+    # Its Volumes are MODEL_VOLUMES: the project's and the cache.
+    return _placed(
+        spec,
+        place,
         module="weights",
         role="download",
-        gpu=tuple(str(g) for g in place.gpu),
-        project_gpu=bool(place.gpu) and place.gpu == spec.gpus,
         price_per_hour=price(place.gpu, None, None),
         timeout=catalog.DOWNLOAD_TIMEOUT,
-        volumes=bool(spec.volumes),  # MODEL_VOLUMES: the project's Volumes and the cache
         model_cache=True,
-        secrets=bool(spec.secrets),
         entrypoint="download_weights",
     )
 
