@@ -100,7 +100,7 @@ def test_new_interrupted_at_every_file_write(tmp_path, scratch_root, monkeypatch
 def test_new_interrupted_in_git_or_rename(tmp_path, scratch_root, monkeypatch, step, fault):
     error, code = FAULTS[fault]
     if step == "git":
-        fail_on(monkeypatch, place.subprocess, "run", 2, error)  # git init ran, then the commit fails
+        fail_on(monkeypatch, place, "run_to_the_end", 2, error)  # git init ran, then git fails
     else:
         fail_on(monkeypatch, place.os, "rename", 1, error)
     out = tmp_path / "out"

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from modalgen.grow.atomic import signals_held
+from modalgen.grow.atomic import run_to_the_end, signals_held
 from modalgen.grow.lock import held
 
 STAGING_PREFIX = ".modalgen-staging-"
@@ -83,9 +82,11 @@ def stage_and_place(
     """
     created = _missing_parents(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.parent))
+    staging: Path | None = None
     placed = False
     try:
+        with signals_held():  # the folder exists only once `staging` names it, so cleanup finds it
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.parent))
         tree = staging / target.name
         build(tree)
         follow_umask(tree)
@@ -111,13 +112,15 @@ def stage_and_place(
             placed = True
         return files
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not placed:
-            for folder in created:  # deepest first: only the folders this call made
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+        with signals_held():  # a signal arriving now must not cut the cleanup short
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            if not placed:
+                for folder in created:  # deepest first: only the folders this call made
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
 
 
 def _taken(target: Path) -> TargetError:
@@ -169,12 +172,10 @@ def init_git(tree: Path) -> bool:
     git = shutil.which("git")
     if git is None:
         return False
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [git, *args], cwd=tree, check=True, capture_output=True, text=True
-    )
+    run = lambda *args: run_to_the_end([git, *args], cwd=tree)  # noqa: E731
     run("init", "-q")
     identity = []
-    if subprocess.run([git, "config", "user.email"], cwd=tree, capture_output=True).returncode:
+    if run_to_the_end([git, "config", "user.email"], cwd=tree, check=False).returncode:
         # No identity configured (fresh CI machines): commit as modalgen rather than fail.
         identity = ["-c", "user.name=modalgen", "-c", "user.email=modalgen@localhost"]
     run("add", "-A")
