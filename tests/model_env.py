@@ -22,6 +22,7 @@ PROJECT_TESTS = (
     "httpx>=0.27",
     "fastapi[standard]>=0.110",
     "flask>=3.0",
+    "matplotlib>=3.8",  # the train workload's loss curve
 )
 
 

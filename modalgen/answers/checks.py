@@ -81,6 +81,7 @@ def check_applicable(spec: Spec) -> None:
             )
     _check_gpu_needed(spec, fns)
     _check_gpu_counts(spec, fns)
+    check_cluster(spec, fns)
     if spec.base == "cuda" and not any(fn.gpu for fn in fns):
         raise SpecError(
             "base",
@@ -111,7 +112,7 @@ def _check_gpu_counts(spec: Spec, fns: tuple[Placement, ...]) -> None:
         return
     splitters = " or ".join(f"--stack {s.name}" for s in catalog.STACKS if s.gpu_use == catalog.SPLIT_GPUS)
     for fn in fns:
-        if fn.role != "core":
+        if fn.role != "core" or _every_gpu(fn):
             continue
         for choice in fn.gpu:
             if choice.count == 1:
@@ -144,3 +145,31 @@ def check_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
             field = "gpu_for" if spec.gpu_override(fn.key) is not None else "gpu"
             arithmetic = need.arithmetic(choice.gpu.vram_gb * count, str(choice))
             raise SpecError(field, str(choice), f"{arithmetic}; cheapest that fit: {cheapest or 'none'}")
+
+
+def _every_gpu(fn: Placement) -> bool:
+    kind = catalog.KIND_BY_NAME.get(fn.kind)
+    return kind is not None and kind.every_gpu
+
+
+def check_cluster(spec: Spec, fns: tuple[Placement, ...]) -> None:
+    """`--nodes N`: a Modal cluster (`@modal.clustered`) of N containers, each with all the GPUs of
+    its machine ("Each container must request all GPUs on its host", and "CPU-only clusters are not
+    supported": modal.clustered's docstring, modal 1.6), so one GPU type at its full count."""
+    nodes = spec.knob("nodes")
+    if nodes == 1:
+        return
+    for fn in fns:
+        if catalog.TRAINING not in fn.knobs:
+            continue
+        field = "gpu_for" if spec.gpu_override(fn.key) is not None else "gpu"
+        if not fn.gpu:
+            raise SpecError("nodes", nodes, "1: Modal has no CPU-only clusters; give train a GPU")
+        full = [f"{c.gpu.name}:{c.gpu.max_count}" for c in fn.gpu]
+        if len(fn.gpu) > 1:
+            raise SpecError(field, ",".join(map(str, fn.gpu)), f"one GPU type for a cluster of {nodes} "
+                            f"machines (its containers are alike): {full[0]}")  # fmt: skip
+        choice = fn.gpu[0]
+        if choice.count != choice.gpu.max_count:
+            raise SpecError(field, str(choice), f"{full[0]} for a cluster of {nodes}: each of a cluster's "
+                            "containers takes all the GPUs of its machine")  # fmt: skip

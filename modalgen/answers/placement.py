@@ -84,9 +84,13 @@ def kind_placement(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
 def core_probe(spec: Spec) -> Placement:
     """run_core: the GPU core on its own, what `make smoke` and `make shell` use."""
     override = spec.gpu_override(catalog.CORE_PROBE)
+    gpu = spec.gpus if override is None else override
+    if override is None and catalog.STACK_BY_NAME[spec.stack].gpu_use == catalog.ONE_GPU:
+        # One copy of the model on one GPU: the project's several GPUs are the train workload's.
+        gpu = tuple(dict.fromkeys(GpuChoice(choice.name) for choice in gpu))
     knobs = frozenset({catalog.TIMEOUT, catalog.RESOURCES})
     return Placement(key=catalog.CORE_PROBE, kind=catalog.CORE_PROBE, name="run_core", role="core",
-                     gpu=spec.gpus if override is None else override, knobs=knobs,
+                     gpu=gpu, knobs=knobs,
                      accepts=("timeout", "cpu", "memory"),  # as plan data has always listed them
                      model_cache=bool(spec.hf_model))  # fmt: skip
 

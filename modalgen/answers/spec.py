@@ -104,6 +104,15 @@ class Spec:
     def package(self) -> str:
         return package_name(self.name)
 
+    @property
+    def mounted_volumes(self) -> tuple[VolumeMount, ...]:
+        """The Volumes the functions mount: the answers', else the one a workload keeps its state in
+        (the train workload's checkpoints), so that answering `--volume` renames or moves it."""
+        if self.volumes:
+            return self.volumes
+        kinds = (catalog.KIND_BY_NAME[k] for k in self.workloads)
+        return tuple(VolumeMount(*kind.volume) for kind in kinds if kind.volume)
+
     def knob(self, key: str) -> Any:
         """The answer to an option held in `knobs`: its default when it was not given."""
         return dict(self.knobs).get(key, catalog.OPTION_BY_KEY[key].default)
@@ -201,6 +210,10 @@ def _stack_and_kinds(raw: Mapping[str, Any]) -> tuple[catalog.Stack, str, tuple[
     for kind in workloads:
         if stack.kinds is not None and kind not in stack.kinds:
             raise SpecError("workload", kind, f"the {stack.name} stack serves {', '.join(stack.kinds)}")
+        runs_on = catalog.KIND_BY_NAME[kind].stacks
+        if runs_on is not None and stack.name not in runs_on:
+            raise SpecError("workload", kind, f"a workload of the {stack.name} stack: {kind} runs on the "
+                            f"{' and '.join(runs_on)} stacks (--stack {runs_on[-1]})")  # fmt: skip
     python = check_python(raw.get("python", catalog.DEFAULT_PYTHON), builder)
     if python not in stack.pythons:
         raise SpecError("python", python, f"the {stack.name} stack's packages install on Python "

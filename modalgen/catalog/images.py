@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modalgen.catalog.stacks import Stack
+from modalgen.catalog.stacks import TORCH, Stack
 
 # ---------------------------------------------------------------------------------------------
 # Images
@@ -60,6 +60,7 @@ PINS: dict[str, str] = {
     "fastapi": "fastapi[standard]==0.165.0",
     "flask": "flask==3.1.3",
     "huggingface_hub": "huggingface-hub==2.4.0",
+    "torch": TORCH,  # the train workload's loop, on any stack; a torch stack's own pin is the same
 }
 
 # Environment variables a project may not set in its image: each would break the container

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modalgen.catalog.stacks import TORCH
+
 # ---------------------------------------------------------------------------------------------
 # Knobs: the options a function may take. Each kind lists the knobs its functions accept; an
 # option that no function of a project's plan accepts is refused rather than ignored.
@@ -24,9 +26,12 @@ TIMEOUT = "timeout"  # timeout=: every function but a Server (startup_timeout) a
 # is in memory once the snap=True enter hooks have run (Modal's guide, "Memory snapshots"); a plain
 # function loads its model at its first input, after the restore, so a snapshot would hold nothing.
 SNAPSHOT = "snapshot"
+# A training run: steps between checkpoints, the attempt's timeout and retries (a run resumes from
+# its newest checkpoint on each), the machines of a Modal cluster.
+TRAINING = "training"
 # The knobs in one order: options a function takes are listed (its `accepts`) knob by knob.
 KNOBS: tuple[str, ...] = (WARM, MAX_CONTAINERS, CONCURRENT, RETRIES, SINGLE_USE, BATCHING, SCHEDULE, WEB,
-                          SERVER, PUBLIC, RESOURCES, TIMEOUT, SNAPSHOT)  # fmt: skip
+                          SERVER, PUBLIC, RESOURCES, TIMEOUT, SNAPSHOT, TRAINING)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,15 @@ class Kind:
     serves_http: bool = False  # `make serve`
     packages: tuple[str, ...] = ()  # keys of PINS the image needs for it
     dev_packages: tuple[str, ...] = ()  # what its offline tests need beside modal and pytest
+    test_packages: tuple[str, ...] = ()  # what its `make test-model` tests need, on a CPU
     make: tuple[tuple[str, str, str], ...] = ()  # its own Makefile targets: (name, help, `uv run` command)
     readme: tuple[str, str] | None = None  # a README section on using it: (title, text)
+    # Its function runs one process per GPU of its container (torchrun): a stack that loads one
+    # copy of a model on one GPU still uses all of them here.
+    every_gpu: bool = False
+    # Where it keeps its state when the project names no Volume: (name, mount).
+    volume: tuple[str, str] | None = None
+    stacks: tuple[str, ...] | None = None  # the stacks it runs on (None: every stack)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -106,6 +118,31 @@ KINDS: tuple[Kind, ...] = (
                  "so Modal routes requests only to a container that is ready, and a server that exits while "
                  "starting fails its container at once. A Server with no live container answers 503 while "
                  "one starts: retry until it answers (the smoke test does).")),
+    Kind("train", "train", "a training run: checkpoints in a Volume, resumed after preemption", "train", None,
+         "function", frozenset({RESOURCES, TRAINING}), "core", entrypoint="start_training",
+         packages=("torch",), dev_packages=("matplotlib>=3.8",), test_packages=(TORCH,), every_gpu=True, stacks=("plain", "torch"),
+         volume=("checkpoints", "/checkpoints"),
+         make=(("train", "Start a training run on Modal that outlives this terminal: make train RUN=name "
+                "STEPS=N", "modal run --detach $(ENV_FLAG) -m $(PACKAGE).app::app.start_training "
+                "$(if $(RUN),--run $(RUN)) $(if $(STEPS),--steps $(STEPS))"),
+               ("metrics", "Fetch a run's metrics and draw its loss curve: make metrics RUN=name "
+                "(metrics/RUN.png)", "python -m $(PACKAGE).train metrics $(or $(RUN),default)"),
+               ("checkpoints", "List a run's checkpoints in the Volume: make checkpoints RUN=name",
+                "python -m $(PACKAGE).train checkpoints $(or $(RUN),default)"),
+               ("upload-data", "Upload a JSON-lines training file to the Volume: make upload-data FILE=...",
+                "python -m $(PACKAGE).train upload $(FILE)")),
+         readme=("Training",
+                 "`make train RUN=first STEPS=2000` starts `train` on Modal and returns: the run outlives "
+                 "your terminal (`modal run --detach`), and the command prints `make logs APP=ap-...` to "
+                 "follow it. The loop writes a checkpoint every `CHECKPOINT_EVERY` steps into the Volume "
+                 "(runs/RUN/checkpoints) and commits it; every attempt starts from the newest one, so a "
+                 "preempted container (Modal restarts it on the same input) or a timeout (`retries` starts "
+                 "another attempt, with a full timeout of its own) loses at most `CHECKPOINT_EVERY` steps, "
+                 "and a run can last longer than Modal's 24 h limit for one attempt. Metrics (step, loss, "
+                 "learning rate, tokens/s) go to the logs and to runs/RUN/metrics.jsonl: `make metrics "
+                 "RUN=first` draws the loss curve into metrics/first.png, `make checkpoints RUN=first` lists "
+                 "what is saved. With several GPUs the loop runs under torchrun, one process per GPU "
+                 "(DDP); with `--nodes N`, on a Modal cluster of N machines (`@modal.clustered`).")),
 )  # fmt: skip
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

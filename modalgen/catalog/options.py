@@ -37,6 +37,7 @@ from modalgen.catalog.kinds import (
     SINGLE_USE,
     SNAPSHOT,
     TIMEOUT,
+    TRAINING,
     WARM,
     WEB,
     WEB_STYLES,
@@ -149,6 +150,12 @@ OPTIONS: tuple[Option, ...] = (
     number("batch_wait_ms", 0, 600_000, 100, BATCHING, "longest wait to fill a batch, ms"),
     number("target_concurrency", 1, 1000, None, SERVER, "requests one Server container aims to hold"),
     number("memory", 128, 344_064, None, RESOURCES, "MiB of memory requested for the core's functions"),
+    number("checkpoint_every", 1, 1_000_000, 100, TRAINING, "training steps between checkpoints"),
+    # One attempt of a training run: Modal's limit is 24 h; each retry is an attempt with a timeout of
+    # its own that resumes from the newest checkpoint (modal.com/docs/guide/timeouts).
+    number("train_timeout", 60, 24 * 3600, 4 * 3600, TRAINING, "seconds one attempt of a training run may take"),
+    number("train_retries", 0, 10, 10, TRAINING, "attempts after a failure or timeout, each resuming"),
+    number("nodes", 1, 64, 1, TRAINING, "machines of a Modal cluster for training (@modal.clustered)"),
     Option("single_use_containers", BOOL, False, "A fresh container for every input (jobs only).",
            "A fresh container for every input (jobs only)", SINGLE_USE),
     Option("apt", LIST, None, "A Debian package for the image. Repeatable.", "Debian packages for the image",

@@ -95,7 +95,7 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
                      else f"{schedule['cron']} ({schedule['timezone']})"))  # fmt: skip
         if next_runs:
             rows.append(("next runs", "; ".join(next_runs)))
-    volumes = ", ".join(f"{v.name} at {v.mount}" for v in spec.volumes) or "none"
+    volumes = ", ".join(f"{v.name} at {v.mount}" for v in spec.mounted_volumes) or "none"
     rows.append(("volumes", volumes))
     if spec.secrets:
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))

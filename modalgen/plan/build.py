@@ -112,7 +112,7 @@ def _stack_data(stack: catalog.Stack) -> dict[str, Any]:
 def make_plan(spec: Spec) -> Plan:
     fns = functions(spec)
     volumes = tuple(
-        {"name": v.name, "mount": v.mount, "ident": volume_identifier(v.name)} for v in spec.volumes
+        {"name": v.name, "mount": v.mount, "ident": volume_identifier(v.name)} for v in spec.mounted_volumes
     )
     stack = catalog.STACK_BY_NAME[spec.stack]
     caches = [

@@ -117,8 +117,8 @@ def _numbers(spec: Spec, kind: catalog.Kind, knobs: frozenset[str], role: str) -
     return {
         "cpu": spec.cpu if catalog.RESOURCES in knobs else None,
         "memory": value("memory") if catalog.RESOURCES in knobs else None,
-        "timeout": value("timeout") if catalog.TIMEOUT in knobs else None,
-        "retries": (value("retries") or None) if catalog.RETRIES in knobs else None,
+        "timeout": _timeout(spec, knobs),
+        "retries": _retries(spec, knobs),
         "min_containers": (value("min_containers") or None) if warm else None,
         "max_containers": value("max_containers") if catalog.MAX_CONTAINERS in knobs else None,
         "buffer_containers": value("buffer_containers") if warm else None,
@@ -126,6 +126,18 @@ def _numbers(spec: Spec, kind: catalog.Kind, knobs: frozenset[str], role: str) -
         "max_inputs": max_inputs,
         "warm": (value("min_containers") or 0) if warm else 0,
     }
+
+
+def _timeout(spec: Spec, knobs: frozenset[str]) -> int | None:
+    if catalog.TRAINING in knobs:  # one attempt of a run: hours, where a request takes minutes
+        return spec.knob("train_timeout")
+    return spec.knob("timeout") if catalog.TIMEOUT in knobs else None
+
+
+def _retries(spec: Spec, knobs: frozenset[str]) -> int | None:
+    if catalog.TRAINING in knobs:  # every attempt resumes from the newest checkpoint
+        return spec.knob("train_retries") or None
+    return (spec.knob("retries") or None) if catalog.RETRIES in knobs else None
 
 
 def _kind_function(spec: Spec, place: Placement, worker: catalog.Kind | None) -> Function:
@@ -148,7 +160,7 @@ def _kind_function(spec: Spec, place: Placement, worker: catalog.Kind | None) ->
         project_gpu=bool(gpu) and gpu == spec.gpus,
         **numbers,
         single_use=spec.single_use_containers and catalog.SINGLE_USE in knobs,
-        volumes=bool(spec.volumes),
+        volumes=bool(spec.mounted_volumes),
         model_cache=place.model_cache,
         secrets=bool(spec.secrets),
         snapshot=snapshot,
@@ -207,7 +219,7 @@ def _placed(spec: Spec, place, **own: Any) -> Function:
         kind=place.kind,
         gpu=tuple(str(g) for g in place.gpu),
         project_gpu=bool(place.gpu) and place.gpu == spec.gpus,
-        volumes=bool(spec.volumes),
+        volumes=bool(spec.mounted_volumes),
         secrets=bool(spec.secrets),
         **own,
     )

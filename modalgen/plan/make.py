@@ -35,9 +35,9 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
         targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
-    if stack.test_packages:
-        targets.append(("test-model", stack.test_model,
-                        ["$(MODEL_RUN) pytest -m model -v"]))  # fmt: skip
+    if model_test_packages(spec):
+        what = stack.test_model if stack.test_packages else "The training loop's real code on your CPU (torch)"
+        targets.append(("test-model", what, ["$(MODEL_RUN) pytest -m model -v"]))
     targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
     if any(catalog.KIND_BY_NAME[k].serves_http for k in spec.workloads):
@@ -74,6 +74,14 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
+def model_test_packages(spec: Spec) -> tuple[str, ...]:
+    """What `make test-model` runs with: the stack's test packages, and its workloads' (torch for
+    the train workload's loop)."""
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    kinds = [p for k in spec.workloads for p in catalog.KIND_BY_NAME[k].test_packages]
+    return tuple(dict.fromkeys([*stack.test_packages, *kinds]))
+
+
 def make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
     """MODEL_RUN: how `make test-model` gets the stack's packages without touching uv.lock.
 
@@ -81,11 +89,11 @@ def make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
     would take a CUDA build of several GB on Linux, useless for a test on a CPU. Override it to use
     an environment you have: `make test-model MODEL_RUN="path/to/python -m"`.
     """
-    stack = catalog.STACK_BY_NAME[spec.stack]
-    if not stack.test_packages:
+    packages = model_test_packages(spec)
+    if not packages:
         return ()
-    withs = " ".join(f"--with '{p}'" for p in stack.test_packages)
-    torch = any(p.startswith("torch") for p in stack.test_packages)
+    withs = " ".join(f"--with '{p}'" for p in packages)
+    torch = any(p.startswith("torch") for p in packages)
     index = f"--index {TORCH_CPU_INDEX} --index-strategy unsafe-best-match " if torch else ""
     comment = ("the stack's packages for this run only (uv.lock untouched), torch as a CPU build"
                if torch else "the stack's packages for this run only (uv.lock untouched)")  # fmt: skip
