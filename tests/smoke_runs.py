@@ -14,6 +14,27 @@ import sys
 from pathlib import Path
 
 STANDIN = Path(__file__).resolve().parent / "standin"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def model_python() -> str | None:
+    """The environment with the stacks' packages: CI's (MODALGEN_MODEL_PYTHON), or a local one."""
+    given = os.environ.get("MODALGEN_MODEL_PYTHON")
+    local = ROOT / ".model-venv/bin/python"
+    return given or (str(local) if local.exists() else None)
+
+
+def model_python_or_skip() -> str:
+    """The model environment; in CI its absence fails, elsewhere it skips with what to do."""
+    import pytest
+
+    python = model_python()
+    if python is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the stacks' real code: .ci/run sets MODALGEN_MODEL_PYTHON")
+        pytest.skip("no environment with the stacks' packages: run .ci/run, or set MODALGEN_MODEL_PYTHON")
+    return python
+
 
 # How `nvidia-smi --query-gpu=name --format=csv,noheader` names each card (shared/notes/modal.md).
 NVIDIA_SMI_NAMES = {

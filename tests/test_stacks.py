@@ -22,24 +22,18 @@ from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.render.template import render
 from tests.generated import check_settings, check_text, read_plan
-from tests.smoke_runs import fake_gpus, run_smoke
+from tests.smoke_runs import fake_gpus, model_python, run_smoke
 
 ROOT = Path(__file__).resolve().parent.parent
 SHA = "a" * 40
 MODEL_STACKS = [s.name for s in catalog.STACKS if s.test_packages]
-# Each stack with every kind it serves, on a GPU.
+# Each stack with every kind it serves, on a GPU; but train, whose loop runs torch in every stack
+# (tests/test_train.py runs it).
 PROJECTS = {
     s.name: {"name": f"stk-{s.name}", "stack": s.name, "gpu": ["L4"], "volume": ["data"],
-             "workload": list(s.kinds or catalog.KIND_NAMES)}
+             "workload": [k for k in catalog.kinds_of_stack(s) if k != "train"]}
     for s in catalog.STACKS
 }  # fmt: skip
-
-
-def model_python() -> str | None:
-    """The environment with the stacks' packages: CI's (MODALGEN_MODEL_PYTHON), or a local one."""
-    given = os.environ.get("MODALGEN_MODEL_PYTHON")
-    local = ROOT / ".model-venv/bin/python"
-    return given or (str(local) if local.exists() else None)
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,7 @@ from modalgen.catalog.kinds import (
     WEB_STYLES,
     WORKER_KINDS,
     Kind,
+    kinds_of_stack,
     kinds_taking,
 )
 from modalgen.catalog.options import (
@@ -239,6 +240,7 @@ __all__ = [
     "WEB_STYLE_PACKAGES",
     "WORKER_KINDS",
     "cuda_image",
+    "kinds_of_stack",
     "kinds_taking",
     "number",
     "stack_torch",

@@ -120,8 +120,8 @@ KINDS: tuple[Kind, ...] = (
                  "one starts: retry until it answers (the smoke test does).")),
     Kind("train", "train", "a training run: checkpoints in a Volume, resumed after preemption", "train", None,
          "function", frozenset({RESOURCES, TRAINING}), "core", entrypoint="start_training",
-         packages=("torch",), dev_packages=("matplotlib>=3.8",), test_packages=(TORCH,), every_gpu=True, stacks=("plain", "torch"),
-         volume=("checkpoints", "/checkpoints"),
+         packages=("torch",), dev_packages=("matplotlib>=3.8",), test_packages=(TORCH,), every_gpu=True,
+         stacks=("plain", "torch"), volume=("checkpoints", "/checkpoints"),
          make=(("train", "Start a training run on Modal that outlives this terminal: make train RUN=name "
                 "STEPS=N", "modal run --detach $(ENV_FLAG) -m $(PACKAGE).app::app.start_training "
                 "$(if $(RUN),--run $(RUN)) $(if $(STEPS),--steps $(STEPS))"),
@@ -148,6 +148,12 @@ KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 DEFAULT_KINDS: tuple[str, ...] = ("batch",)
 WORKER_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS if k.worker)
+
+
+def kinds_of_stack(stack) -> tuple[str, ...]:
+    """The workloads a stack runs: those it serves, and that run on it."""
+    return tuple(k.name for k in KINDS if (stack.kinds is None or k.name in stack.kinds)
+                 and (k.stacks is None or stack.name in k.stacks))  # fmt: skip
 
 
 def kinds_taking(knob: str) -> tuple[str, ...]:

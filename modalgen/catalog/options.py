@@ -153,7 +153,7 @@ OPTIONS: tuple[Option, ...] = (
     number("checkpoint_every", 1, 1_000_000, 100, TRAINING, "training steps between checkpoints"),
     # One attempt of a training run: Modal's limit is 24 h; each retry is an attempt with a timeout of
     # its own that resumes from the newest checkpoint (modal.com/docs/guide/timeouts).
-    number("train_timeout", 60, 24 * 3600, 4 * 3600, TRAINING, "seconds one attempt of a training run may take"),
+    number("train_timeout", 60, 24 * 3600, 4 * 3600, TRAINING, "seconds one attempt of a training run takes"),
     number("train_retries", 0, 10, 10, TRAINING, "attempts after a failure or timeout, each resuming"),
     number("nodes", 1, 64, 1, TRAINING, "machines of a Modal cluster for training (@modal.clustered)"),
     Option("single_use_containers", BOOL, False, "A fresh container for every input (jobs only).",

@@ -93,8 +93,7 @@ def _ask_project(raw: dict[str, Any], was: dict[str, Any]) -> catalog.Stack:
 
 
 def _ask_workloads(stack: catalog.Stack, was: dict[str, Any], same_stack: bool) -> list[str]:
-    kinds = [k for k in catalog.KINDS if (stack.kinds is None or k.name in stack.kinds)
-             and (k.stacks is None or stack.name in k.stacks)]  # fmt: skip
+    kinds = [catalog.KIND_BY_NAME[name] for name in catalog.kinds_of_stack(stack)]
     checked = stack.kinds or catalog.DEFAULT_KINDS
     try:
         if "workload" in was and same_stack:

@@ -36,7 +36,9 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
     if model_test_packages(spec):
-        what = stack.test_model if stack.test_packages else "The training loop's real code on your CPU (torch)"
+        what = (
+            stack.test_model if stack.test_packages else "The training loop's real code on this CPU (torch)"
+        )
         targets.append(("test-model", what, ["$(MODEL_RUN) pytest -m model -v"]))
     targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
