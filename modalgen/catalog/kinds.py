@@ -119,7 +119,7 @@ KINDS: tuple[Kind, ...] = (
                  "starting fails its container at once. A Server with no live container answers 503 while "
                  "one starts: retry until it answers (the smoke test does).")),
     Kind("train", "train", "a training run: checkpoints in a Volume, resumed after preemption", "train", None,
-         "function", frozenset({RESOURCES, TRAINING}), "core", entrypoint="start_training",
+         "function", frozenset({RESOURCES, TRAINING}), "core",
          packages=("torch",), dev_packages=("matplotlib>=3.8",), test_packages=(TORCH,), every_gpu=True,
          stacks=("plain", "torch"), volume=("checkpoints", "/checkpoints"),
          make=(("train", "Start a training run on Modal that outlives this terminal: make train RUN=name "
@@ -141,8 +141,7 @@ KINDS: tuple[Kind, ...] = (
                  "and a run can last longer than Modal's 24 h limit for one attempt. Metrics (step, loss, "
                  "learning rate, tokens/s) go to the logs and to runs/RUN/metrics.jsonl: `make metrics "
                  "RUN=first` draws the loss curve into metrics/first.png, `make checkpoints RUN=first` lists "
-                 "what is saved. With several GPUs the loop runs under torchrun, one process per GPU "
-                 "(DDP); with `--nodes N`, on a Modal cluster of N machines (`@modal.clustered`).")),
+                 "what is saved.")),
 )  # fmt: skip
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -13,9 +13,9 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
     run_fn = next((fn for fn in fns[1:] if fn.entrypoint and fn.role != "download"), fns[0])
     modal = "cd $(ROOT) && uv run modal"
     ref = "-m $(PACKAGE).app::app"
-    # Never `modal run --detach` with a local entrypoint: it keeps only the last function the
-    # entrypoint triggered (modal/cli/run.py says so); work that must outlive the terminal is
-    # submitted to the deployed app instead (the spawn workload's `make submit`).
+    # `modal run --detach` with a local entrypoint keeps only the last function the entrypoint
+    # triggered (modal/cli/run.py says so): jobs that must outlive the terminal are submitted to
+    # the deployed app (`make submit`); `make train`'s entrypoint triggers one function, `train`.
     run_help = f"Run {run_fn.name} on Modal (an ephemeral app: it stops when this command ends)"
     targets = [
         ("install", "Create .venv with modal and the dev tools", ["uv sync"]),
@@ -34,12 +34,7 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
     if spec.hf_model:
         targets.append(("download", "Download the model's pinned revision into the huggingface-cache Volume",
                         [f"{modal} run $(ENV_FLAG) {ref}.download_weights"]))  # fmt: skip
-    stack = catalog.STACK_BY_NAME[spec.stack]
-    if model_test_packages(spec):
-        what = (
-            stack.test_model if stack.test_packages else "The training loop's real code on this CPU (torch)"
-        )
-        targets.append(("test-model", what, ["$(MODEL_RUN) pytest -m model -v"]))
+    targets += _test_model(spec)
     targets.append(("smoke", "Run each function on Modal; check its answer and the hardware it ran on",
                     ['uv run pytest -m smoke -v -rs']))  # fmt: skip
     if any(catalog.KIND_BY_NAME[k].serves_http for k in spec.workloads):
@@ -71,6 +66,14 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
          [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
     ]  # fmt: skip
     return tuple({"name": n, "help": h, "recipe": r} for n, h, r in targets)
+
+
+def _test_model(spec: Spec) -> list[tuple[str, str, list[str]]]:
+    if not model_test_packages(spec):
+        return []
+    stack = catalog.STACK_BY_NAME[spec.stack]
+    what = stack.test_model if stack.test_packages else "The training loop's real code on this CPU (torch)"
+    return [("test-model", what, ["$(MODEL_RUN) pytest -m model -v"])]
 
 
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"

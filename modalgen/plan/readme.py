@@ -31,6 +31,21 @@ def _own_server_readme(text: str, server: Function) -> str:
     )
 
 
+def _training_cost(train: Function) -> str:
+    """What a run costs: its hours on its hardware, from the plan's $/hr."""
+    nodes = dict(train.settings).get("nodes", 1)
+    rate = train.price_per_hour * nodes
+    hours = train.timeout / 3600
+    where = f"{nodes} machines of {train.gpu[0]}" if nodes > 1 else (train.gpu[0] if train.gpu else "CPU")
+    launch = ""
+    if train.gpu:
+        cluster = f", and on a Modal cluster of {nodes} machines (`@modal.clustered`)" if nodes > 1 else ""
+        launch = f"With several GPUs the loop runs under torchrun, one process per GPU (DDP){cluster}. "
+    cost = f"${rate * hours:,.2f}"
+    return (f"{launch}Cost: {where} at ${rate:,.2f}/hr while it trains; an attempt that runs to its "
+            f"{hours:g} h timeout costs {cost}, and a run costs its hours at that rate.")  # fmt: skip
+
+
 def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     pkg = spec.package
     files = [
@@ -62,6 +77,10 @@ def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     ]  # fmt: skip
     readmes = [catalog.KIND_BY_NAME[k].readme for k in spec.workloads if catalog.KIND_BY_NAME[k].readme]
     sections = [{"title": title, "text": text} for title, text in readmes]
+    train = next((fn for fn in fns if fn.kind == "train"), None)
+    if train and train.price_per_hour is not None:
+        sections = [{**s, "text": f"{s['text']} {_training_cost(train)}"} if s["title"] == "Training" else s
+                    for s in sections]  # fmt: skip
     server = next((fn for fn in fns if fn.server), None)
     own = catalog.STACK_BY_NAME[spec.stack].server_readme
     if server and own:  # the stack runs its own server process: its own word on it
