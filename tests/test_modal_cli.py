@@ -205,3 +205,21 @@ def test_a_front_deploys_on_an_image_without_the_models_packages(control_plane, 
     front, worker = commands(images["api"]), commands(images["Service.*"])
     assert "fastapi" in front and "torch" not in front and "transformers" not in front
     assert "torch==" in worker and "transformers==" in worker and "fastapi" not in worker
+
+
+def test_make_train_detaches_and_its_run_outlives_the_command(control_plane, tmp_path):
+    """`make train`: `modal run --detach` of an entrypoint that spawns only `train` and returns; the
+    real client leaves a detached app running with that one call, and prints how to follow it."""
+    project = _project(tmp_path, "trainer", {"gpu": ["H100"], "workload": ["train"]})
+    started = control_plane.make(project, "train", "RUN=first", "STEPS=50")
+    assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
+    assert [r.app_state for r in control_plane.calls("AppCreate")] == [api_pb2.APP_STATE_DETACHED]
+    (call,) = control_plane.spawned("train")
+    assert call.kwargs == {"run": "first", "steps": 50} and not call.done
+    assert call.invocation_type == api_pb2.FUNCTION_CALL_INVOCATION_TYPE_ASYNC
+    app_id = re.search(r"make logs APP=(ap-\w+)", started.stdout).group(1)
+    app = control_plane.world.apps[app_id]
+    assert app.state != api_pb2.APP_STATE_STOPPED  # the command ended; the run did not
+    control_plane.log(app, '{"step": 1, "loss": 0.7}')
+    logs = control_plane.make(project, "logs-recent", f"APP={app_id}")
+    assert logs.returncode == 0 and '"step": 1' in logs.stdout, logs.stderr[-2000:]
