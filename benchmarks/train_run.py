@@ -1,0 +1,115 @@
+"""A training run of a generated project, measured: throughput, peak memory, time per checkpoint.
+
+    python benchmarks/train_run.py render DIR            # here: a torch-stack project with `train`
+    cd DIR/bench-train && python ../../benchmarks/train_run.py measure [--steps 400] [--gpus N] [--out F]
+
+`measure` runs in the project, with torch installed (the model environment here; a GPU machine's
+own torch there): the project's own `train.train_loop` trains the stack's module (core.build_module)
+on the best device for `--steps` steps with a checkpoint every `--every`, or the project's own
+torchrun launch (`train.launch_command`) over `--gpus` processes. It reports steps/s, tokens/s,
+peak memory (CUDA's allocator on a GPU, the process's RSS on a CPU), the median time to write a
+checkpoint, and the device, as JSON (stdout, and --out); with torchrun the workers are other
+processes, so memory and checkpoint times come from a `--gpus 1` run. No model hub is needed: the
+module is built from its config, as the project's own tests build it. CPU results from this
+machine are in benchmarks/results/cpu-train-*.json; a GPU machine's would sit beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def render(folder: Path) -> Path:
+    sys.path.insert(0, str(ROOT))
+    from modalgen.answers.spec import parse_spec
+    from modalgen.render.template import render as render_project
+
+    raw = {"name": "bench-train", "stack": "torch", "gpu": ["H100"], "workload": ["train"]}
+    return render_project(parse_spec(raw), folder / "bench-train")
+
+
+def measure(steps: int, every: int, gpus: int) -> dict:
+    sys.path.insert(0, str(Path.cwd()))
+    import torch
+    from bench_train import core, train  # the project's own package
+
+    saves: list[float] = []
+    save = train.save_checkpoint
+
+    def timed_save(folder, trainer, step):
+        start = time.perf_counter()
+        path = save(folder, trainer, step)
+        saves.append(time.perf_counter() - start)
+        return path
+
+    train.save_checkpoint = timed_save
+    folder = Path("bench-runs") / f"run-{int(time.time())}"
+    start = time.perf_counter()
+    if gpus > 1:
+        import subprocess
+
+        command = train.launch_command(gpus, 1, 0, "127.0.0.1", folder, steps, every)
+        subprocess.run(command, check=True)
+        summary = json.loads((folder / "summary.json").read_text())
+    else:
+        summary = train.train_loop(folder, steps, every)
+    elapsed = time.perf_counter() - start
+    records = train.read_metrics(folder / "metrics.jsonl")
+    cuda = torch.cuda.is_available()
+    return {
+        "device": core.device_report() if cuda else {"gpus": [], "count": 0, "cpu": True},
+        "torch": torch.__version__,
+        "processes": summary["world_size"],
+        "steps": steps,
+        "checkpoint_every": every,
+        "steps_per_s": round(steps / elapsed, 1),
+        "tokens_per_s_median": round(statistics.median(r["tokens_per_s"] for r in records), 1),
+        "first_loss": records[0]["loss"],
+        "last_loss": records[-1]["loss"],
+        # Measured in this process: a torchrun launch's workers are other processes (run --gpus 1
+        # for the per-process figures).
+        "peak_memory_mb": None if gpus > 1 else round(peak_mb(cuda), 1),
+        "checkpoint_write_ms_median": round(statistics.median(saves) * 1000, 2) if saves else None,
+        "resumed_from": summary["resumed_from"],
+    }
+
+
+def peak_mb(cuda: bool) -> float:
+    import torch
+
+    if cuda:
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("render").add_argument("folder", type=Path)
+    run = sub.add_parser("measure")
+    run.add_argument("--steps", type=int, default=400)
+    run.add_argument("--every", type=int, default=100)
+    run.add_argument("--gpus", type=int, default=1, help="torchrun processes (one per GPU)")
+    run.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "render":
+        print(render(args.folder))
+        return 0
+    report = measure(args.steps, args.every, args.gpus)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
