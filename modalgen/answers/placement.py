@@ -85,7 +85,8 @@ def core_probe(spec: Spec) -> Placement:
     """run_core: the GPU core on its own, what `make smoke` and `make shell` use."""
     override = spec.gpu_override(catalog.CORE_PROBE)
     gpu = spec.gpus if override is None else override
-    if override is None and catalog.STACK_BY_NAME[spec.stack].gpu_use == catalog.ONE_GPU:
+    one_copy = catalog.STACK_BY_NAME[spec.stack].gpu_use == catalog.ONE_GPU
+    if override is None and one_copy and any(catalog.KIND_BY_NAME[k].every_gpu for k in spec.workloads):
         # One copy of the model on one GPU: the project's several GPUs are the train workload's.
         gpu = tuple(dict.fromkeys(GpuChoice(choice.name) for choice in gpu))
     knobs = frozenset({catalog.TIMEOUT, catalog.RESOURCES})
