@@ -59,6 +59,12 @@ def test_installed_wheel_runs_modalgen_new(wheel, tmp_path):
     assert "site-packages" not in answers_text and str(tmp_path) not in answers_text
     assert yaml.safe_load(answers_text)["workload"] == ["batch", "web"]
     assert (project / "from_wheel/web.py").is_file()
+    # `modalgen check` from the wheel: the CHANGELOG travels inside the package.
+    checked = subprocess.run(
+        [str(venv / "bin/modalgen"), "check"], cwd=project, capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and "the project is current" in checked.stdout, checked.stderr
+    assert "modalgen/CHANGELOG.md" in zipfile.ZipFile(wheel).namelist()
     module = subprocess.run(
         [str(venv / "bin/python"), "-m", "modalgen", "--version"], capture_output=True, text=True
     )

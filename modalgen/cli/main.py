@@ -54,6 +54,8 @@ COMMANDS = {
     "gpus": ("gpus.gpus", "The GPU table: VRAM, $/hr and the most per container; the cost of "
              "configurations; or the GPU shapes a model fits on."),
     "bench": ("tools.bench", "Load-test an endpoint: latency, throughput, tokens, $/request."),
+    "check": ("tools.check", "Is this project current: the release that made it, what changed since, pins "
+              "behind."),
     "coldstart": ("tools.coldstart", "Cold-start the deployed endpoint: time to first byte, split by the "
                   "container's timestamps."),
 }  # fmt: skip

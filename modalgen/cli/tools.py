@@ -204,3 +204,28 @@ def coldstart(url, app, keep_warm, timeout, project, openai, request_file, model
 
 def _modal_on_path(program: str, *args: Any) -> list[str]:
     return [program, *args]
+
+
+EXAMPLES_CHECK = """\b
+Examples:
+  modalgen check                      # in a project: the release that made it, what changed since
+  modalgen check --json --project p   # for CI: exit 10 when an update exists
+"""
+
+
+@click.command("check", epilog=EXAMPLES_CHECK)
+@click.option("--project", default=".", type=click.Path(file_okay=False), help="The project to check.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def check(project: str, as_json: bool) -> None:
+    """Is this project current: the modalgen release that made it, the CHANGELOG's entries since, and
+    the pins (modal, the image's packages) older than this modalgen writes. No network call.
+
+    Exit codes: 0 current; 10 an update exists (`modalgen update`); 2 not a modalgen project.
+    """
+    from pathlib import Path
+
+    from modalgen.tools import check as checking
+
+    report = checking.check(Path(project))
+    _print(report.to_data(), as_json, lambda data: checking.render_text(report))
+    sys.exit(0 if report.current else checking.BEHIND)

@@ -1,0 +1,141 @@
+"""`modalgen check`: is a project on this modalgen's template, what changed since the release that
+made it, and which of its pins are behind the ones this modalgen would write.
+
+Everything is read from the project and from this modalgen (its template, catalogue and
+CHANGELOG): no network. What only the network could tell (a newer modalgen on PyPI) is listed as
+not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from modalgen import __version__
+
+CURRENT = 0  # on this modalgen's template, no pin behind
+BEHIND = 10  # an update exists: `modalgen update` brings the template and the pins
+# A requirement as the image and pyproject.toml write it: name (extras) operator version.
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?(==|~=)([0-9][^\s\"',;]*)$")
+NOT_CHECKED = ["newer modalgen releases on PyPI: `modalgen check` makes no network call"]
+
+
+@dataclass
+class Report:
+    project: str
+    made_by: str  # the modalgen version the answers file records
+    installed: str
+    changes: list[dict] = field(default_factory=list)  # CHANGELOG sections after made_by: {version, entries}
+    pins_behind: list[dict] = field(default_factory=list)  # {package, project, template}
+    not_checked: list[str] = field(default_factory=lambda: list(NOT_CHECKED))
+
+    @property
+    def current(self) -> bool:
+        return self.made_by == self.installed and not self.pins_behind
+
+    def to_data(self) -> dict:
+        return {**asdict(self), "current": self.current, "exit_code": CURRENT if self.current else BEHIND}
+
+
+def check(root: Path) -> Report:
+    """The report for the project at `root` (a SpecError where it is no modalgen project)."""
+    from modalgen.grow.commands import open_project, updated_spec
+    from modalgen.plan.build import make_plan
+
+    project = open_project(root)
+    plan = make_plan(updated_spec(project)[0])
+    template_pins = [*plan.image["packages"], *plan.image["dependencies"], f"modal~={_modal_minor()}.0"]
+    return Report(
+        project=str(root.resolve()),
+        made_by=project.version,
+        installed=__version__,
+        changes=changes_since(project.version),
+        pins_behind=pins_behind(_project_pins(root, plan.package), template_pins),
+    )
+
+
+def _modal_minor() -> str:
+    from modalgen import catalog
+
+    return catalog.MODAL_MINOR
+
+
+def _project_pins(root: Path, package: str) -> list[str]:
+    """The pins the project's image and pyproject.toml hold now (its edits included)."""
+    texts = [(root / "pyproject.toml"), (root / package / "common.py")]
+    found = []
+    for path in texts:
+        if path.is_file():
+            found += re.findall(r"[\"']([^\"'\s]+(?:==|~=)[^\"'\s]+)[\"']", path.read_text(encoding="utf-8"))
+    return found
+
+
+def pins_behind(project: list[str], template: list[str]) -> list[dict]:
+    """Each package the project pins to an older version than this modalgen's template does (a pin
+    you moved ahead is yours)."""
+    from packaging.version import InvalidVersion, Version
+
+    have = {m[1].lower(): m for pin in project if (m := PIN.match(pin))}
+    behind = []
+    for pin in template:
+        match = PIN.match(pin)
+        if not match or match[1].lower() not in have:
+            continue
+        theirs = have[match[1].lower()]
+        try:
+            older = Version(theirs[4]) < Version(match[4])
+        except InvalidVersion:
+            older = theirs[4] != match[4]
+        if older:
+            behind.append({"package": match[1], "project": theirs[0], "template": pin})
+    return behind
+
+
+def changelog_text() -> str:
+    """modalgen's CHANGELOG: inside the installed package (the wheel carries it), else the checkout's."""
+    here = Path(__file__).resolve().parents[1]
+    for path in (here / "CHANGELOG.md", here.parent / "CHANGELOG.md"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+def changes_since(version: str, text: str | None = None) -> list[dict]:
+    """The CHANGELOG's sections newer than `version`, up to this modalgen's, oldest first: each
+    with the first line of every entry, under its heading (Added, Changed, Fixed)."""
+    from packaging.version import Version
+
+    sections = re.split(r"^## ", changelog_text() if text is None else text, flags=re.M)[1:]
+    found = []
+    for section in sections:
+        heading, _, body = section.partition("\n")
+        numbers = re.findall(r"\d+\.\d+\.\d+", heading)
+        if not numbers or not Version(version) < Version(numbers[0]) <= Version(__version__):
+            continue
+        entries, kind = [], ""
+        for line in body.splitlines():
+            if line.startswith("### "):
+                kind = line[4:].strip()
+            elif line.startswith("- "):
+                entries.append(f"{kind}: {line[2:].strip()}" if kind else line[2:].strip())
+            elif line.startswith("  ") and entries:  # an entry's next lines
+                entries[-1] += " " + line.strip()
+        found.append({"version": numbers[0], "entries": entries})
+    return sorted(found, key=lambda s: Version(s["version"]))
+
+
+def render_text(report: Report) -> str:
+    lines = [f"modalgen check: {report.project}", f"  made by      modalgen {report.made_by}"]
+    if report.current:
+        lines.append(f"  installed    modalgen {report.installed}: the project is current")
+    else:
+        lines.append(f"  installed    modalgen {report.installed}: an update exists "
+                     "(`modalgen update --dry-run` shows it, `modalgen update` applies it)")  # fmt: skip
+    for section in report.changes:
+        lines.append(f"  changes in {section['version']}:")
+        lines += [f"    - {entry if len(entry) <= 96 else entry[:95] + '…'}" for entry in section["entries"]]
+    for pin in report.pins_behind:
+        lines.append(f"  pin behind   {pin['project']} (this modalgen writes {pin['template']})")
+    lines += [f"  not checked  {what}" for what in report.not_checked]
+    return "\n".join(lines)

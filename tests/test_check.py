@@ -1,0 +1,83 @@
+"""`modalgen check`: the release that made a project, what changed since, pins behind; exit 0 when
+current, 10 when an update exists, 2 for a folder that is no project. Offline, on projects made by
+every shipped release."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from packaging.version import Version
+
+from modalgen import __version__, catalog
+from modalgen.answers.spec import parse_spec
+from modalgen.cli.main import main
+from modalgen.render.template import render
+from tests.releases import RELEASES, make_release_project, recorded_cases
+
+
+def check(capsys, project) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["check", "--json", "--project", str(project)])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_a_new_project_is_current(tmp_path, capsys):
+    project = render(parse_spec({"name": "fresh", "stack": "torch"}), tmp_path / "fresh")
+    code, report = check(capsys, project)
+    assert code == 0 and report["current"] and report["exit_code"] == 0
+    assert report["made_by"] == report["installed"] == __version__
+    assert report["changes"] == [] and report["pins_behind"] == []
+    assert report["not_checked"]  # what only the network could tell is named, not guessed
+    assert main(["check", "--project", str(project)]) == 0
+    assert "the project is current" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_a_project_of_an_earlier_release_has_an_update_until_it_takes_it(tmp_path, capsys, release):
+    if release == "0.1.0":
+        project = make_release_project(release, tmp_path, "legacy", workloads=["batch"])
+    else:
+        project = make_release_project(release, tmp_path, "legacy", case=sorted(recorded_cases(release))[0])
+    code, report = check(capsys, project)
+    assert code == 10 and not report["current"] and report["made_by"] == release
+    later = [r for r in (*RELEASES, __version__) if Version(r) > Version(release)]
+    assert [section["version"] for section in report["changes"]] == later
+    assert all(section["entries"] for section in report["changes"])
+    assert main(["update", "--project", str(project)]) == 0
+    code, report = check(capsys, project)
+    assert code == 0 and report["changes"] == [], report
+
+
+def test_pins_behind_the_template_are_named_and_pins_moved_ahead_are_yours(tmp_path, capsys):
+    project = render(parse_spec({"name": "pins", "stack": "torch"}), tmp_path / "pins")
+    common = project / "pins/common.py"
+    torch_pin = next(p for p in catalog.STACK_BY_NAME["torch"].packages if p.startswith("torch=="))
+    text = common.read_text()
+    common.write_text(text.replace(f'"{torch_pin}"', '"torch==2.1.0"'))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(f"modal~={catalog.MODAL_MINOR}.0", "modal~=1.0.0"))
+    code, report = check(capsys, project)
+    assert code == 10
+    assert {(p["project"], p["template"]) for p in report["pins_behind"]} == {
+        ("torch==2.1.0", torch_pin),
+        ("modal~=1.0.0", f"modal~={catalog.MODAL_MINOR}.0"),
+    }
+    common.write_text(text.replace(f'"{torch_pin}"', '"torch==99.0.0"'))
+    pyproject.write_text(pyproject.read_text().replace("modal~=1.0.0", f"modal~={catalog.MODAL_MINOR}.0"))
+    assert check(capsys, project)[0] == 0
+
+
+def test_a_folder_that_is_no_project_is_refused_in_one_line(tmp_path, capsys):
+    assert main(["check", "--project", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and catalog.ANSWERS_FILE in err
+
+
+def test_the_answers_file_is_only_read(tmp_path, capsys):
+    project = render(parse_spec({"name": "ro"}), tmp_path / "ro")
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    check(capsys, project)
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+    assert yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())["modalgen_version"] == __version__
