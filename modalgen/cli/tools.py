@@ -217,8 +217,10 @@ Examples:
 @click.option("--project", default=".", type=click.Path(file_okay=False), help="The project to check.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(project: str, as_json: bool) -> None:
-    """Is this project current: the modalgen release that made it, the CHANGELOG's entries since, and
-    the pins (modal, the image's packages) older than this modalgen writes. No network call.
+    """Is this project current: the release that made it, what changed since, pins behind.
+
+    The modalgen release its answers file records, the CHANGELOG's entries since, and the pins
+    (modal, the image's packages) older than this modalgen writes. No network call.
 
     Exit codes: 0 current; 10 an update exists (`modalgen update`); 2 not a modalgen project.
     """
