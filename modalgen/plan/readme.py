@@ -70,7 +70,7 @@ def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
         files.append((".env.example", "the keys each Modal Secret holds (values never written)"))
     files += [
         (".github/workflows/ci.yml",
-         "lint and offline tests on push; smoke tests, then deploy, from main; smoke alone by hand"),
+         "lint and offline tests on push; smoke tests, then deploy, from main; weekly freshness checks"),
         ("AGENTS.md", "the project's commands, for coding agents"),
         ("tests/",
          "offline tests of every function (valid on Modal, logic run locally); smoke tests run on Modal"),
