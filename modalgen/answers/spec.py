@@ -39,6 +39,7 @@ from modalgen.answers.fields import (
     package_name,
     parse_apt,
     parse_env,
+    parse_environments,
     parse_gpu_for,
     parse_gpus,
     parse_pip,
@@ -99,6 +100,7 @@ class Spec:
     max_model_len: int | None = None  # tokens of context to size the KV cache for (None: the stack's)
     snapshot: bool = False
     gpu_snapshot: bool = False
+    environments: tuple[str, ...] = ()  # Modal environments, first to last; () the workspace's default
 
     @property
     def package(self) -> str:
@@ -154,6 +156,7 @@ class Spec:
             "hf_model": self.hf_model,
             "snapshot": self.snapshot,
             "gpu_snapshot": self.gpu_snapshot,
+            "environments": list(self.environments),
         }
         for key in ("model_params", "dtype", "max_model_len"):
             if key in applies:
@@ -297,6 +300,7 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
         env=parse_env(raw.get("env")),
         base=check_choice("base", raw.get("base", stack.base), catalog.BASES),
         uv_sync=check_bool("uv_sync", raw.get("uv_sync", False)),
+        environments=parse_environments(raw.get("environments")),
         secrets=secrets,
         hf_model=hf_model,
         model_params=check_model_params(raw.get("model_params")),

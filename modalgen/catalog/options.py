@@ -189,6 +189,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_model_len", INT, None, "Tokens of context to size the KV cache for (vllm, transformers) "
            "[default: the stack's].", "Tokens of context to size the KV cache for (null: the stack's)",
            KV_CACHE, PROJECT, metavar="N"),
+    Option("environments", LIST, None, "Modal environments the project deploys to, first to last (dev,prod): "
+           "each Make target that talks to Modal takes ENV= (default: the first) and says which it acts on; "
+           "`make deploy ENV=<last>` takes only a committed tree that passed `make smoke`.",
+           "Modal environments, first to last (e.g. [dev, prod]); [] for the workspace's default",
+           metavar="NAME"),
     Option("snapshot", BOOL, False, "Memory snapshots for faster cold starts (deployed apps only).",
            "Memory snapshots for faster cold starts (deployed apps only)", SNAPSHOT),
     Option("gpu_snapshot", BOOL, False, "GPU memory snapshots too (experimental; needs --snapshot).",

@@ -216,6 +216,8 @@ def _ask_advanced(raw: dict[str, Any], workloads: tuple[str, ...], was: dict[str
         was,
     )
     ask_list(raw, "env", "Environment variables KEY=VALUE (comma-separated)", fields.parse_env, was)
+    ask_list(raw, "environments", "Modal environments, first to last, e.g. dev,prod (empty: the default)",
+             fields.parse_environments, was)  # fmt: skip
     if "uv_sync" not in raw:
         raw["uv_sync"] = ask_now(
             questionary.confirm(
@@ -261,8 +263,8 @@ def tuning() -> tuple[str, ...]:
     """What the tuning gate holds back: the numbers (but batching's), the image, and any option record
     with no question of its own elsewhere."""
     numbers = tuple(k.key for k in catalog.INT_KNOBS if k.needs != catalog.BATCHING)
-    return (*numbers, "single_use_containers", "base", "apt", "pip", "env", "uv_sync", "snapshot",
-            *(o.key for o in _tuning_records()))  # fmt: skip
+    return (*numbers, "single_use_containers", "base", "apt", "pip", "env", "environments", "uv_sync",
+            "snapshot", *(o.key for o in _tuning_records()))  # fmt: skip
 
 
 def _describe(raw: dict[str, Any], keys: tuple[str, ...], width: int = 60) -> str:

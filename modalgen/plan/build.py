@@ -68,6 +68,7 @@ class Plan:
     readme: dict[str, Any]
     dev_packages: tuple[str, ...]
     bench: dict[str, Any] | None = None  # `make bench` / `make coldstart`: the endpoint they measure
+    environments: tuple[str, ...] = ()  # Modal environments, first to last: `make ... ENV=NAME`
     applies: frozenset[str] = field(default=frozenset())
     # The answers to project options with no field above (an option record added to the catalogue):
     # the templates read them as `plan.settings.KEY`.
@@ -138,6 +139,7 @@ def make_plan(spec: Spec) -> Plan:
         caches=tuple(caches),
         make=make_targets(spec, fns),
         make_vars=make_vars(spec),
+        environments=spec.environments,
         readme=readme(spec, fns),
         dev_packages=tuple(kind_packages(spec, fns)[1]),
         bench=bench_target(spec, fns),

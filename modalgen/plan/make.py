@@ -65,7 +65,42 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
         ("shell", "A shell in a container with run_core's image, hardware and Volumes",
          [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
     ]  # fmt: skip
+    if spec.environments:
+        targets = [_in_environments(target, spec.workloads) for target in targets]
     return tuple({"name": n, "help": h, "recipe": r} for n, h, r in targets)
+
+
+# The targets that talk to Modal: with environments, each says which one it acts on (ENV) first.
+MODAL_TARGETS = frozenset({"run", "download", "smoke", "serve", "coldstart", "deploy", "logs", "logs-recent",
+                           "shell"})  # fmt: skip
+# `make deploy ENV=<last>`: only a committed tree whose commit passed `make smoke` in an earlier
+# environment (the smoke target records it in TESTED when the tree is clean).
+LAST_ENV_GUARD = (
+    '@if [ "$(ENV)" = "$(lastword $(ENVIRONMENTS))" ]; then '
+    '[ -z "$$(git status --porcelain)" ] || { echo "make deploy ENV=$(ENV): commit first (git status): '
+    '$(ENV) takes only a commit that passed make smoke" >&2; exit 1; }; '
+    '[ "$$(cat $(TESTED) 2>/dev/null)" = "$$(git rev-parse HEAD)" ] || { echo "make deploy ENV=$(ENV): '
+    'commit $$(git rev-parse --short HEAD) has not passed make smoke ENV=$(firstword $(ENVIRONMENTS))" >&2; '
+    "exit 1; }; fi"
+)
+RECORD_TESTED = (
+    '@if [ "$(ENV)" != "$(lastword $(ENVIRONMENTS))" ] && [ -z "$$(git status --porcelain 2>/dev/null)" ]; '
+    "then git rev-parse HEAD > $(TESTED); fi"
+)
+
+
+def _in_environments(target: tuple[str, str, list[str]], workloads) -> tuple[str, str, list[str]]:
+    name, help_text, recipe = target
+    kind_targets = {t[0] for k in workloads for t in catalog.KIND_BY_NAME[k].make}
+    if name not in MODAL_TARGETS and name not in kind_targets:
+        return target
+    recipe = ["$(SAY_ENV)", *recipe]
+    if name == "deploy":
+        recipe.insert(1, LAST_ENV_GUARD)
+        help_text = "Deploy the app to ENV (the first by default; the last only from a tested commit)"
+    if name == "smoke":
+        recipe.append(RECORD_TESTED)
+    return name, help_text, recipe
 
 
 def _test_model(spec: Spec) -> list[tuple[str, str, list[str]]]:

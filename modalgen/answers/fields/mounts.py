@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
-from modalgen.answers.fields.basic import ENV_KEY_RE, each_item
+from modalgen.answers.fields.basic import ENV_KEY_RE, each_item, string_list
 from modalgen.answers.fields.errors import SpecError
 from modalgen.answers.fields.text import volume_identifier
 
@@ -130,3 +130,23 @@ def parse_secrets(values: Any) -> tuple[SecretKeys, ...]:
             raise SpecError("secret", secret.name, "each Secret once, with one set of keys")
         secrets[secret.name] = secret
     return tuple(secrets.values())
+
+
+# Modal environment names as `modal environment create` takes them; `ENV=` picks one in make.
+_ENVIRONMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def parse_environments(values: Any) -> tuple[str, ...]:
+    """Modal environments, first to last (dev, then prod): distinct names."""
+
+    def check(name: str) -> str:
+        if not _ENVIRONMENT_RE.match(name):
+            raise SpecError("environments", name, "a Modal environment name: letters, digits, '-' and '_'")
+        return name
+
+    given = [part.strip() for value in string_list("environments", values) for part in value.split(",")]
+    names = tuple(each_item("environments", [g for g in given if g], check))
+    for name in names:
+        if names.count(name) > 1:
+            raise SpecError("environments", name, "each environment once, first to last")
+    return names
