@@ -26,6 +26,7 @@ PROJECTS = {
     "proxy-auth": {"workload": ["web", "server"]},
     "public": {"workload": ["web"], "public": True},
     "training": {"workload": ["train", "batch"]},
+    "environments": {"workload": ["web"], "environments": ["dev", "staging", "prod"]},
 }
 
 
