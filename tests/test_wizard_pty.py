@@ -109,6 +109,7 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     answer(child, "Debian packages", "ffmpeg", ENTER)
     answer(child, "Python packages", "torch==2.8.0", ENTER)
     answer(child, "Environment variables", "MODE=fast", ENTER)
+    answer(child, "Modal environments", "dev,prod", ENTER)
     answer(child, "uv.lock", ENTER)
     answer(child, "Memory snapshots", "y")
     child.expect("H100:2")
@@ -123,6 +124,7 @@ def test_every_question_with_arrows_space_and_typing(tmp_path):
     assert answers["volume"] == [{"name": "model-cache", "mount": "/models"}]
     assert answers["secret"] == [{"name": "openai", "keys": ["OPENAI_API_KEY"]},
                                  {"name": "hf-token", "keys": ["HF_TOKEN"]}]  # fmt: skip
+    assert answers["environments"] == ["dev", "prod"]
     assert answers["hf_model"] == "org/model@" + "a" * 40
     assert answers["python"] == "3.13"
     assert (answers["timeout"], answers["min_containers"], answers["max_containers"]) == (1200, 1, 4)
@@ -349,7 +351,8 @@ def test_the_change_menu_shows_answers_as_typed_and_starts_from_them(tmp_path):
         "Image base",
         "Debian",
         "Python packages",
-        "Environment",
+        "Environment variables",
+        "Modal environments",
         "uv.lock",
         "Memory snapshots",
     ):
