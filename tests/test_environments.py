@@ -128,3 +128,7 @@ def test_ci_deploys_the_last_environment_on_a_tag_or_by_hand_after_its_smoke_tes
     for name in ("smoke", "freshness"):  # the Makefile picks the environment, not a variable of CI
         assert "MODAL_ENVIRONMENT" not in workflow["jobs"][name]["env"]
     assert "--env prod" in (project / "README.md").read_text()
+    example = (project / ".env.example").read_text()
+    assert all(
+        f"modal secret create openai --from-dotenv .env.openai --env {e}" in example for e in ("dev", "prod")
+    )
