@@ -132,3 +132,28 @@ def test_ci_deploys_the_last_environment_on_a_tag_or_by_hand_after_its_smoke_tes
     assert all(
         f"modal secret create openai --from-dotenv .env.openai --env {e}" in example for e in ("dev", "prod")
     )
+
+
+def test_doctor_online_names_the_secrets_each_environment_lacks(control_plane, project, capsys):
+    """`modalgen doctor --online` asks Modal (SecretList, per environment) through the real client."""
+    import json
+
+    from modalgen.cli.main import main
+
+    control_plane.world.secrets["dev"] = {"openai": ["OPENAI_API_KEY"]}
+    with control_plane.connected():
+        main(["doctor", "--online", "--json", "--project", str(project)])
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["env dev"]["ok"] and "holds the Secrets: openai" in checks["env dev"]["detail"]
+    assert not checks["env prod"]["ok"] and "lacks the Secrets openai" in checks["env prod"]["detail"]
+    assert checks["env prod"]["fix"] == "uv run modal secret create openai OPENAI_API_KEY=... --env prod"
+    asked = {r.environment_name for r in control_plane.calls("SecretList")}
+    assert asked == {"dev", "prod"}
+
+
+def test_doctor_without_online_asks_modal_nothing(control_plane, project, capsys):
+    from modalgen.cli.main import main
+
+    with control_plane.connected():
+        main(["doctor", "--project", str(project)])
+    assert control_plane.calls("SecretList") == []

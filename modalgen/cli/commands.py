@@ -205,19 +205,27 @@ def _new_in_place(project_plan, target: Path, build, *, force: bool, git: bool) 
 @click.option("--project", default=".", type=click.Path(file_okay=False),
               help="Also check the project this folder is in: it or a folder above it holds "
                    ".modalgen-answers.yml (default: the current folder).")  # fmt: skip
-def doctor(as_json: bool, project: str) -> None:
+@click.option(
+    "--online",
+    is_flag=True,
+    help="With a token, ask Modal whether each environment the project "
+    "deploys to holds the Secrets its functions receive.",
+)
+def doctor(as_json: bool, project: str, online: bool) -> None:
     """Check, without any network call, that this machine (and project) is ready for Modal.
 
     Python, uv, the modal package against the minor the templates pin, a Modal token (environment,
     or the active profile of ~/.modal.toml, honouring MODAL_CONFIG_PATH and MODAL_PROFILE), the
     active profile and MODAL_ENVIRONMENT; inside a project (any folder of it), its answers file and
-    its modal pin. Each problem comes with its fix, a command that runs from where you are. Exit 0
-    only when all is well, 1 otherwise.
+    its modal pin. With --online and a token, each environment the project deploys to
+    (--environments, else the default) is asked for the Secrets the functions receive. Each problem
+    comes with its fix, a command that runs from where you are. Exit 0 only when all is well, 1 otherwise.
 
     \b
     Examples:
       modalgen doctor
       modalgen doctor --json | jq .ok
+      modalgen doctor --online          # in a project: its Secrets in each environment
     """
     import json
     from pathlib import Path
@@ -225,7 +233,7 @@ def doctor(as_json: bool, project: str) -> None:
     from modalgen.tools.doctor import as_json as to_json
     from modalgen.tools.doctor import run_checks
 
-    checks = run_checks(Path(project))
+    checks = run_checks(Path(project), online)
     if as_json:
         click.echo(json.dumps(to_json(checks), indent=2))
     else:

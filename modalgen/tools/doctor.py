@@ -1,4 +1,5 @@
-"""`modalgen doctor`: is this machine (and this project) ready for Modal? No network call.
+"""`modalgen doctor`: is this machine (and this project) ready for Modal? No network call, unless
+`--online` asks Modal whether each environment the project deploys to holds its Secrets.
 
 Each check says what it found and, when something is wrong, the fix, as the seed's setup and
 troubleshooting sections give it.
@@ -158,13 +159,56 @@ def check_project(root: Path, pinned: str) -> list[Check]:
     return checks
 
 
-def run_checks(start: Path) -> list[Check]:
+def check_environments(root: Path) -> list[Check]:
+    """With a token: each environment the project deploys to (or the workspace's default) holds the
+    Secrets its functions receive (by name: the client lists no keys). Secrets belong to one
+    environment on Modal; Volumes are created on first use, so only Secrets can be missing."""
+    from modalgen.grow import commands as grow
+
+    if not auth_state().configured:
+        return [Check("environments", True, "not checked: no Modal token", informational=True)]
+    import modal
+
+    spec = grow.open_project(root).spec
+    checks = []
+    for env in spec.environments or ("",):
+        shown = env or "the default environment"
+        try:
+            held = {secret.name for secret in modal.Secret.objects.list(environment_name=env)}
+        except Exception as exc:  # the network, the token, an environment Modal does not have
+            fix = f"uv run modal environment create {env}" if env else "uv run modal token info"
+            said = (str(exc).strip().splitlines() or [""])[0]
+            checks.append(Check(f"env {env or 'default'}", False, f"Modal did not list {shown}'s Secrets: "
+                                f"{exc.__class__.__name__}: {said}", fix))  # fmt: skip
+            continue
+        flag = f" --env {env}" if env else ""
+        wanting = [s for s in spec.secrets if s.name not in held]
+        if not wanting:
+            names = ", ".join(s.name for s in spec.secrets) or "none needed"
+            checks.append(Check(f"env {env or 'default'}", True, f"{shown} holds the Secrets: {names}"))
+            continue
+        fixes = "; ".join(f"uv run modal secret create {s.name} {' '.join(k + '=...' for k in s.keys)}{flag}"
+                          for s in wanting)  # fmt: skip
+        checks.append(
+            Check(
+                f"env {env or 'default'}",
+                False,
+                f"{shown} lacks the Secrets {', '.join(s.name for s in wanting)}",
+                fixes,
+            )
+        )
+    return checks
+
+
+def run_checks(start: Path, online: bool = False) -> list[Check]:
     """Every check; the project ones for the project `start` is in (its root, or any folder inside it)."""
     pinned = template_modal_minor()
     checks = [check_python(), check_uv(), *check_token()]
     root = find_project(start)
     if root is not None:
         checks += check_project(root, pinned)
+        if online:
+            checks += check_environments(root)
     else:
         checks.append(check_modal_outside(pinned))
     return checks

@@ -37,7 +37,22 @@ def register(handlers: dict, world: World) -> None:
         formatted = "\n".join(f"{key}: {value}" for key, value in sorted(rates.items()))
         return api_pb2.WorkspaceBillingRatesResponse(rates=rates, formatted=formatted)
 
+    def secret_list(request: api_pb2.SecretListRequest) -> api_pb2.SecretListResponse:
+        # One page: the environment's Secrets with their names and keys (modal/secret.py,
+        # `_SecretManager.list`, hydrates each from `metadata`); "" is the workspace's default.
+        environment = request.environment_name or "main"
+        with world.lock:
+            named = dict(world.secrets.get(environment, {}))
+        items = [
+            api_pb2.SecretListItem(label=name, environment_name=environment, secret_id=new_id("st"),
+                                   metadata=api_pb2.SecretMetadata(name=name, keys=keys,
+                                                                   environment_name=environment))
+            for name, keys in sorted(named.items())
+        ]  # fmt: skip
+        return api_pb2.SecretListResponse(items=items, environment_name=environment)
+
     handlers.update(
+        SecretList=secret_list,
         AuthTokenGet=auth_token_get,
         EnvironmentGetOrCreate=environment_get_or_create,
         WorkspaceBillingRates=workspace_billing_rates,

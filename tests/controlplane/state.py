@@ -117,6 +117,8 @@ class World:
         self.answers: dict[str, Any] = {}
         # `modal billing rates`: resource name -> decimal string, as the server sends them.
         self.rates: dict[str, str] = {}
+        # Named Secrets per environment ("main" is the workspace's default): name -> the keys it holds.
+        self.secrets: dict[str, dict[str, list[str]]] = {}
         # The environment's image builder, when the command does not pin one (a generated Makefile
         # does, MODAL_IMAGE_BUILDER_VERSION); the client refuses versions it does not know (modal/image.py).
         self.image_builder_version = "2025.06"
