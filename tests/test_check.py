@@ -81,3 +81,48 @@ def test_the_answers_file_is_only_read(tmp_path, capsys):
     check(capsys, project)
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
     assert yaml.safe_load((project / catalog.ANSWERS_FILE).read_text())["modalgen_version"] == __version__
+
+
+def _as_if_release_pinned_modal(monkeypatch, project, release: str, written: str, now: str) -> None:
+    """As if `release` had written `written` for modal: its record says so, its project holds it."""
+    from modalgen.render import pins
+
+    real = pins.recorded_pins
+    monkeypatch.setattr(pins, "recorded_pins", lambda d: ["modal~=1.5.0"] if d.name == release else real(d))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(f"modal~={catalog.MODAL_MINOR}.0", now))
+    assert now in pyproject.read_text() and written == "modal~=1.5.0"
+
+
+def test_update_moves_a_pin_its_release_wrote(tmp_path, capsys, monkeypatch):
+    release = RELEASES[-1]
+    project = make_release_project(release, tmp_path, "legacy", case=sorted(recorded_cases(release))[0])
+    _as_if_release_pinned_modal(monkeypatch, project, release, "modal~=1.5.0", "modal~=1.5.0")
+    code, report = check(capsys, project)
+    assert code == 10 and {p["package"] for p in report["pins_behind"]} == {"modal"}
+    assert main(["update", "--project", str(project)]) == 0
+    text = (project / "pyproject.toml").read_text()
+    assert "modal~=1.5.0" not in text and f"modal~={catalog.MODAL_MINOR}.0" in text
+    assert check(capsys, project)[0] == 0
+
+
+def test_update_keeps_a_pin_the_user_chose_where_the_release_wrote_another(tmp_path, capsys, monkeypatch):
+    release = RELEASES[-1]
+    project = make_release_project(release, tmp_path, "legacy", case=sorted(recorded_cases(release))[0])
+    _as_if_release_pinned_modal(monkeypatch, project, release, "modal~=1.5.0", "modal~=1.4.0")
+    assert main(["update", "--project", str(project)]) == 1  # both changed the line: the user decides
+    text = (project / "pyproject.toml").read_text()
+    assert "modal~=1.4.0" in text and "<<<<<<<" in text
+
+
+def test_every_shipped_release_records_its_pins(tmp_path, monkeypatch):
+    from modalgen.render import pins
+    from modalgen.render.template import template_dir
+
+    for release in RELEASES:
+        recorded = pins.recorded_pins(template_dir().parent / "releases" / release)
+        assert recorded and any(p.startswith("modal~=") for p in recorded), release
+    # What `python -m modalgen.render.pins VERSION` writes when a release is cut: today's pins.
+    monkeypatch.setattr("modalgen.render.template.template_dir", lambda: tmp_path / "templates/project")
+    assert pins.main(["9.9.9"]) == 0
+    assert pins.recorded_pins(tmp_path / "templates/releases/9.9.9") == pins.current_pins()

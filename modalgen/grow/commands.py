@@ -210,6 +210,7 @@ def plan_growth(
     to 0.3.0 recorded their plan too; from 0.4.0 on the plan is computed from the answers: `old_plan`
     when the caller has it, else the template's own `plan` question computes it (as copier does).
     """
+    from modalgen.render.pins import recorded_pins, rewrite_to
     from modalgen.render.template import load, plan_data, release_template, render, render_data
 
     base_template = release_template(project.version)
@@ -227,7 +228,11 @@ def plan_growth(
             base["plan"] = plan_data(project.spec, old_plan)
         render_data(base, scratch / "base", base_template)
         render(new_spec, scratch / "theirs", new_plan)
-        return plan_merge(read_tree(scratch / "base"), read_tree(scratch / "theirs"), project.root)
+        as_made = read_tree(scratch / "base")
+        recorded = recorded_pins(base_template.parent)
+        if recorded is not None:  # the pins that release wrote, not today's: so that update moves them
+            as_made = rewrite_to(as_made, recorded)
+        return plan_merge(as_made, read_tree(scratch / "theirs"), project.root)
 
 
 def git_is_dirty(root: Path) -> bool:
