@@ -7,6 +7,35 @@ def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
+def _redeliver(unraisable) -> None:
+    """A signal's KeyboardInterrupt raised where Python ignores exceptions (a weakref callback of
+    the import system, a `__del__`) would be lost, its traceback printed and the work carried on:
+    deliver it again, as SIGTERM (whose handler this is), to unwind from the code that runs next."""
+    import sys
+
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import _signal  # built-in modules: nothing to import from disk here
+        import _thread
+        import time
+
+        def again() -> None:  # from another thread, once this hook has returned: run here, the
+            time.sleep(0.01)  # handler would raise inside the hook, and be ignored again
+            _thread.interrupt_main(_signal.SIGTERM)
+
+        _thread.start_new_thread(again, ())
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def answer_signals() -> None:
+    """SIGTERM raises KeyboardInterrupt, which unwinds like Ctrl-C, wherever it lands."""
+    import _signal
+    import sys
+
+    _signal.signal(_signal.SIGTERM, _on_sigterm)
+    sys.unraisablehook = _redeliver
+
+
 def entry() -> None:
     """The console script. SIGTERM unwinds like Ctrl-C from the first moment, and Ctrl-C while
     modules load ends as cleanly as during the work: exit 130, nothing written.
@@ -16,9 +45,7 @@ def entry() -> None:
     and the `try` covers it: a Ctrl-C at any moment of modalgen's own code is answered.
     """
     try:
-        import _signal
-
-        _signal.signal(_signal.SIGTERM, _on_sigterm)
+        answer_signals()
         from modalgen.cli.main import run
     except KeyboardInterrupt:
         import os

@@ -284,3 +284,28 @@ def test_signal_at_an_exact_moment_of_add_update_and_set(tmp_path, sig, command)
     assert b"Traceback" not in err
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
     assert leftovers(project) == []
+
+
+def test_an_interrupt_python_would_ignore_is_delivered_again(tmp_path):
+    """A signal's KeyboardInterrupt raised inside a callback Python ignores exceptions in (the import
+    system's module-lock weakref callback, seen in CI under SIGTERM) is delivered again: the run
+    unwinds (exit 130) instead of printing a traceback and carrying on."""
+    script = tmp_path / "lost.py"
+    script.write_text(
+        "import sys, time, weakref\n"
+        "import modalgen\n"
+        "modalgen.answer_signals()\n"
+        "class A: pass\n"
+        "a = A()\n"
+        "def cb(ref):\n"
+        "    raise KeyboardInterrupt\n"
+        "r = weakref.ref(a, cb)\n"
+        "try:\n"
+        "    del a\n"
+        "    time.sleep(2)\n"
+        "    sys.exit(1)\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 130 and "Traceback" not in result.stderr, result.stderr
