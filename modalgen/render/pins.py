@@ -20,15 +20,27 @@ from pathlib import Path
 from modalgen import catalog
 
 PINS_FILE = "pins.json"
-_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?:==|~=)")
+# A pin as the image and pyproject.toml write it: name, [extras], operator, version.
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?(==|~=)([0-9][^\s\"',;]*)$")
+
+
+def modal_pin() -> str:
+    """The modal requirement a project's pyproject.toml gets: the minor the templates were checked with."""
+    return f"modal~={catalog.MODAL_MINOR}.0"
+
+
+def pin_name(pin: str) -> str:
+    """The package a pin names, normalized (lower case, `-`); "" for what is no pin."""
+    match = PIN.match(pin)
+    return match[1].lower().replace("_", "-") if match else ""
 
 
 def current_pins() -> list[str]:
     """Every requirement with a version this modalgen can write into a project."""
-    pins = [f"modal~={catalog.MODAL_MINOR}.0", *catalog.PINS.values()]
+    pins = [modal_pin(), *catalog.PINS.values()]
     for stack in catalog.STACKS:
         pins += [*stack.packages, *stack.test_packages]
-    return sorted({p for p in pins if _NAME.match(p)})
+    return sorted({p for p in pins if PIN.match(p)})
 
 
 def recorded_pins(release_dir: Path) -> list[str] | None:
@@ -37,16 +49,13 @@ def recorded_pins(release_dir: Path) -> list[str] | None:
     return json.loads(path.read_text(encoding="utf-8"))["pins"] if path.is_file() else None
 
 
-def _name(pin: str) -> str:
-    match = _NAME.match(pin)
-    return match[1].lower().replace("_", "-") if match else ""
-
-
 def rewrite_to(tree: dict[str, str], recorded: list[str]) -> dict[str, str]:
     """`tree` (the base, rendered today) with today's pins put back to the ones the release wrote."""
-    then = {_name(p): p for p in recorded}
+    then = {pin_name(p): p for p in recorded}
     swaps = {
-        now: then[_name(now)] for now in current_pins() if _name(now) in then and then[_name(now)] != now
+        now: then[pin_name(now)]
+        for now in current_pins()
+        if pin_name(now) in then and then[pin_name(now)] != now
     }
     if not swaps:
         return tree

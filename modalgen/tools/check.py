@@ -13,11 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from modalgen import __version__
+from modalgen.render.pins import PIN, modal_pin, pin_name
 
 CURRENT = 0  # on this modalgen's template, no pin behind
 BEHIND = 10  # an update exists: `modalgen update` brings the template and the pins
-# A requirement as the image and pyproject.toml write it: name (extras) operator version.
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?(==|~=)([0-9][^\s\"',;]*)$")
 NOT_CHECKED = ["newer modalgen releases on PyPI: `modalgen check` makes no network call"]
 
 
@@ -45,7 +44,7 @@ def check(root: Path) -> Report:
 
     project = open_project(root)
     plan = make_plan(updated_spec(project)[0])
-    template_pins = [*plan.image["packages"], *plan.image["dependencies"], f"modal~={_modal_minor()}.0"]
+    template_pins = [*plan.image["packages"], *plan.image["dependencies"], modal_pin()]
     return Report(
         project=str(root.resolve()),
         made_by=project.version,
@@ -53,12 +52,6 @@ def check(root: Path) -> Report:
         changes=changes_since(project.version),
         pins_behind=pins_behind(_project_pins(root, plan.package), template_pins),
     )
-
-
-def _modal_minor() -> str:
-    from modalgen import catalog
-
-    return catalog.MODAL_MINOR
 
 
 def _project_pins(root: Path, package: str) -> list[str]:
@@ -76,13 +69,13 @@ def pins_behind(project: list[str], template: list[str]) -> list[dict]:
     you moved ahead is yours)."""
     from packaging.version import InvalidVersion, Version
 
-    have = {m[1].lower(): m for pin in project if (m := PIN.match(pin))}
+    have = {pin_name(pin): PIN.match(pin) for pin in project if pin_name(pin)}
     behind = []
     for pin in template:
         match = PIN.match(pin)
-        if not match or match[1].lower() not in have:
+        if not match or pin_name(pin) not in have:
             continue
-        theirs = have[match[1].lower()]
+        theirs = have[pin_name(pin)]
         try:
             older = Version(theirs[4]) < Version(match[4])
         except InvalidVersion:
