@@ -22,9 +22,8 @@ from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.render.template import render
 from tests.generated import check_settings, check_text, read_plan
-from tests.smoke_runs import fake_gpus, model_python, run_smoke
+from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
 
-ROOT = Path(__file__).resolve().parent.parent
 SHA = "a" * 40
 MODEL_STACKS = [s.name for s in catalog.STACKS if s.test_packages]
 # Each stack with every kind it serves, on a GPU; but train, whose loop runs torch in every stack
@@ -79,11 +78,7 @@ def test_every_stack_passes_its_own_suite_and_smoke_tests(suites, stack):
 
 @pytest.fixture(scope="module")
 def model_runs(projects) -> dict[str, subprocess.CompletedProcess]:
-    python = model_python()
-    if python is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the stacks' real code: .ci/run sets MODALGEN_MODEL_PYTHON")
-        pytest.skip("no environment with the stacks' packages: run .ci/run, or set MODALGEN_MODEL_PYTHON")
+    python = model_python_or_skip()
 
     def run(stack):
         env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
@@ -112,11 +107,7 @@ def lifecycle_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
     """Each torch stack's smoke tests with its real code on the tiny model, through the stand-in's
     container lifecycle: a web class with a memory snapshot (the snap=True load without a GPU,
     then the move after the restore) and a batch function."""
-    python = model_python()
-    if python is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the stacks' real code: .ci/run sets MODALGEN_MODEL_PYTHON")
-        pytest.skip("no environment with the stacks' packages: run .ci/run, or set MODALGEN_MODEL_PYTHON")
+    python = model_python_or_skip()
     root = tmp_path_factory.mktemp("lifecycle")
 
     def run(stack):

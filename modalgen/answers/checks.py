@@ -165,11 +165,11 @@ def check_cluster(spec: Spec, fns: tuple[Placement, ...]) -> None:
         field = "gpu_for" if spec.gpu_override(fn.key) is not None else "gpu"
         if not fn.gpu:
             raise SpecError("nodes", nodes, "1: Modal has no CPU-only clusters; give train a GPU")
-        full = [f"{c.gpu.name}:{c.gpu.max_count}" for c in fn.gpu]
+        choice = fn.gpu[0]
+        full = f"{choice.gpu.name}:{choice.gpu.max_count}"
         if len(fn.gpu) > 1:
             raise SpecError(field, ",".join(map(str, fn.gpu)), f"one GPU type for a cluster of {nodes} "
-                            f"machines (its containers are alike): {full[0]}")  # fmt: skip
-        choice = fn.gpu[0]
+                            f"machines (its containers are alike): {full}")  # fmt: skip
         if choice.count != choice.gpu.max_count:
-            raise SpecError(field, str(choice), f"{full[0]} for a cluster of {nodes}: each of a cluster's "
+            raise SpecError(field, str(choice), f"{full} for a cluster of {nodes}: each of a cluster's "
                             "containers takes all the GPUs of its machine")  # fmt: skip

@@ -172,31 +172,25 @@ def check_environments(root: Path) -> list[Check]:
     spec = grow.open_project(root).spec
     checks = []
     for env in spec.environments or ("",):
-        shown = env or "the default environment"
+        name, shown = f"env {env or 'default'}", env or "the default environment"
         try:
             held = {secret.name for secret in modal.Secret.objects.list(environment_name=env)}
         except Exception as exc:  # the network, the token, an environment Modal does not have
             fix = f"uv run modal environment create {env}" if env else "uv run modal token info"
             said = (str(exc).strip().splitlines() or [""])[0]
-            checks.append(Check(f"env {env or 'default'}", False, f"Modal did not list {shown}'s Secrets: "
+            checks.append(Check(name, False, f"Modal did not list {shown}'s Secrets: "
                                 f"{exc.__class__.__name__}: {said}", fix))  # fmt: skip
             continue
-        flag = f" --env {env}" if env else ""
         wanting = [s for s in spec.secrets if s.name not in held]
         if not wanting:
             names = ", ".join(s.name for s in spec.secrets) or "none needed"
-            checks.append(Check(f"env {env or 'default'}", True, f"{shown} holds the Secrets: {names}"))
+            checks.append(Check(name, True, f"{shown} holds the Secrets: {names}"))
             continue
+        flag = f" --env {env}" if env else ""
         fixes = "; ".join(f"uv run modal secret create {s.name} {' '.join(k + '=...' for k in s.keys)}{flag}"
                           for s in wanting)  # fmt: skip
-        checks.append(
-            Check(
-                f"env {env or 'default'}",
-                False,
-                f"{shown} lacks the Secrets {', '.join(s.name for s in wanting)}",
-                fixes,
-            )
-        )
+        lacking = ", ".join(s.name for s in wanting)
+        checks.append(Check(name, False, f"{shown} lacks the Secrets {lacking}", fixes))
     return checks
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modalgen import catalog
-from modalgen.answers.fields.basic import ENV_KEY_RE, each_item, string_list
+from modalgen.answers.fields.basic import ENV_KEY_RE, each_item, split_commas, string_list
 from modalgen.answers.fields.errors import SpecError
 from modalgen.answers.fields.text import volume_identifier
 
@@ -144,8 +144,8 @@ def parse_environments(values: Any) -> tuple[str, ...]:
             raise SpecError("environments", name, "a Modal environment name: letters, digits, '-' and '_'")
         return name
 
-    given = [part.strip() for value in string_list("environments", values) for part in value.split(",")]
-    names = tuple(each_item("environments", [g for g in given if g], check))
+    given = [name.strip() for name in split_commas(string_list("environments", values))]
+    names = tuple(each_item("environments", [name for name in given if name], check))
     for name in names:
         if names.count(name) > 1:
             raise SpecError("environments", name, "each environment once, first to last")
