@@ -66,11 +66,13 @@ def make_targets(spec: Spec, fns: tuple[Function, ...]) -> tuple[dict[str, Any],
          [f"{modal} shell $(ENV_FLAG) {ref}.run_core"]),
     ]  # fmt: skip
     if spec.environments:
-        targets = [_in_environments(target, spec.workloads) for target in targets]
+        talking = MODAL_TARGETS | {t[0] for k in spec.workloads for t in catalog.KIND_BY_NAME[k].make}
+        targets = [_in_environments(target) if target[0] in talking else target for target in targets]
     return tuple({"name": n, "help": h, "recipe": r} for n, h, r in targets)
 
 
-# The targets that talk to Modal: with environments, each says which one it acts on (ENV) first.
+# The targets that talk to Modal (and every kind's own): with environments, each says which one
+# it acts on (ENV) first.
 MODAL_TARGETS = frozenset({"run", "download", "smoke", "serve", "coldstart", "deploy", "logs", "logs-recent",
                            "shell"})  # fmt: skip
 # `make deploy ENV=<last>`: only a committed tree whose commit passed `make smoke` in an earlier
@@ -89,11 +91,9 @@ RECORD_TESTED = (
 )
 
 
-def _in_environments(target: tuple[str, str, list[str]], workloads) -> tuple[str, str, list[str]]:
+def _in_environments(target: tuple[str, str, list[str]]) -> tuple[str, str, list[str]]:
+    """A target that talks to Modal, in a project with environments: it says which one first."""
     name, help_text, recipe = target
-    kind_targets = {t[0] for k in workloads for t in catalog.KIND_BY_NAME[k].make}
-    if name not in MODAL_TARGETS and name not in kind_targets:
-        return target
     recipe = ["$(SAY_ENV)", *recipe]
     if name == "deploy":
         recipe.insert(1, LAST_ENV_GUARD)
