@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import suite_runner_client
+
 STANDIN = Path(__file__).resolve().parent / "standin"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,8 +112,9 @@ def run_smoke(
     )
     for key, value in (changes or {}).items():
         env.pop(key, None) if value is None else env.__setitem__(key, value)
+    args = ["-m", "smoke", "-p", "modal_standin", "-p", "no:cacheprovider", "-q", "-rs", *extra]
+    if changes is None and os.environ.get("MODALGEN_SUITE_FORK", "1") == "1":
+        return suite_runner_client.run_pytest(python, project, env, args, tmp, timeout=300)
     return subprocess.run(
-        [python, "-m", "pytest", "-m", "smoke", "-p", "modal_standin", "-p", "no:cacheprovider",
-         "-q", "-rs", *extra],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [python, "-m", "pytest", *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )

@@ -1,0 +1,57 @@
+"""Start the zygotes of tests/suite_runner.py (one per Python environment, in this test worker)
+and run a generated project's pytest in a child of one, as `subprocess.run` would report it."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+RUNNER = Path(__file__).resolve().parent / "suite_runner.py"
+_zygotes: dict[tuple[str, str], str] = {}  # (python, PYTHONPATH) -> its socket
+_lock = threading.Lock()
+
+
+def _zygote(python: str, env: dict[str, str]) -> str:
+    """The socket of the zygote for `python`, started on first use with `env`'s PYTHONPATH (its
+    sys.path is every child's) and no Modal config file (modal reads it when imported)."""
+    key = (python, env.get("PYTHONPATH", ""))
+    with _lock:
+        if key not in _zygotes:
+            folder = tempfile.mkdtemp(prefix="mg-zyg-")
+            path = os.path.join(folder, "s")
+            start = {**env, "MODAL_CONFIG_PATH": os.path.join(folder, "no-modal.toml")}
+            process = subprocess.Popen([python, str(RUNNER), path], env=start, stdout=subprocess.PIPE,
+                                       stdin=subprocess.DEVNULL, cwd=folder)  # fmt: skip
+            assert process.stdout.readline().strip() == b"ready", "the suite zygote did not start"
+            atexit.register(process.kill)
+            _zygotes[key] = path
+        return _zygotes[key]
+
+
+def run_pytest(python: str, cwd: Path, env: dict[str, str], args: list[str], tmp: Path,
+               timeout: float) -> subprocess.CompletedProcess:  # fmt: skip
+    """`python -m pytest ARGS` in `cwd` with `env`, in a child of the zygote."""
+    assert not Path(env.get("MODAL_CONFIG_PATH", "")).exists(), "a Modal config is read at import"
+    out, err = (tempfile.mktemp(prefix=f"pytest-{name}-", dir=tmp) for name in ("out", "err"))
+    request = {"cwd": str(cwd), "env": env, "args": args, "out": out, "err": err}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(_zygote(python, env))
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        conn.settimeout(timeout)
+        answers = conn.makefile("rb")
+        pid = int(answers.readline())
+        try:
+            line = answers.readline()
+        except TimeoutError:
+            os.killpg(pid, signal.SIGKILL)
+            raise subprocess.TimeoutExpired([python, "-m", "pytest", *args], timeout) from None
+    stdout, stderr = (Path(p).read_text(encoding="utf-8", errors="replace") for p in (out, err))
+    code = int(line) if line.strip() else -9  # no code: the child died (a signal)
+    return subprocess.CompletedProcess([python, "-m", "pytest", *args], code, stdout, stderr)
