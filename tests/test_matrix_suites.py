@@ -57,7 +57,8 @@ def suite_results(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
         tmp = tmp_path_factory.mktemp("smoke")
         if raw in trains:  # the loop runs torch; its `model` tests run in tests/test_train.py
             plan = read_plan(project)
-            return run_smoke(project, fake_gpus(plan), tmp, "-m", "not model", *_one_torchrun(plan), python=python)
+            only = _one_torchrun(plan)
+            return run_smoke(project, fake_gpus(plan), tmp, "-m", "not model", *only, python=python)
         return run_smoke(project, fake_gpus(read_plan(project)), tmp, "-m", "")
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
