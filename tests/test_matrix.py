@@ -70,3 +70,19 @@ def test_combination(matrix_root, raw):
     assert recorded == {**answers_for(parse_spec(raw)), "_src_path": "modalgen:project"}
     check_text(project)
     assert check_settings(project) == len(read_plan(project)["functions"])
+
+
+def test_no_project_uses_a_modal_api_the_client_has_changed(matrix_root):
+    """The deprecations and removals `modalgen check` looks for (modalgen/catalog/modal_changes.py):
+    none in any combination's code, its tests included, but the one its answers chose: a container
+    Python of 3.10, which modal 1.7.0 will refuse (check names it; `modalgen set --python` moves it)."""
+    from modalgen.tools.check import modal_changes_in
+
+    found = [f for f in modal_changes_in(matrix_root) if f.path.split("/")[0] not in _ON_PYTHON_310]
+    assert [f.to_data() for f in found] == []
+    for name in _ON_PYTHON_310:
+        (use,) = modal_changes_in(matrix_root / name)
+        assert use.path.endswith("common.py") and "Python 3.10" in use.change.message
+
+
+_ON_PYTHON_310 = [p["name"] for p in PROJECTS if p.get("python") == "3.10"]

@@ -176,7 +176,8 @@ def update(project: str, dry_run: bool) -> None:
             click.echo(f"modalgen: {note}", err=True)
         from modalgen.plan.build import make_plan
 
-        _grow(proj, new_spec, make_plan(new_spec), f"update {proj.version} -> {__version__}", dry_run)
+        what = f"update {proj.version} -> {__version__}"
+        _grow(proj, new_spec, make_plan(new_spec), what, dry_run, migrate=True)
 
 
 def report_summary(spec, plan) -> str:
@@ -185,7 +186,7 @@ def report_summary(spec, plan) -> str:
     return report.summary(spec, plan)
 
 
-def _grow(proj, new_spec, new_plan, what: str, dry_run: bool, old_plan=None) -> None:
+def _grow(proj, new_spec, new_plan, what: str, dry_run: bool, old_plan=None, migrate: bool = False) -> None:
     from modalgen.cli import report
     from modalgen.grow import commands as grow
     from modalgen.grow import merge
@@ -196,7 +197,7 @@ def _grow(proj, new_spec, new_plan, what: str, dry_run: bool, old_plan=None) -> 
             "on its own (nothing is committed, stashed or reset for you)",
             err=True,
         )
-    plan = grow.plan_growth(proj, new_spec, new_plan, old_plan)
+    plan = grow.plan_growth(proj, new_spec, new_plan, old_plan, migrate=migrate)
     if dry_run:
         click.echo(merge.unified_diff(plan, proj.root), nl=False)
         click.echo(f"modalgen {what} (dry run: nothing written):")

@@ -221,10 +221,14 @@ def growth(plan: MergePlan) -> str:
         ("deleted", plan.deletes),
         ("kept", plan.kept_edited),
         ("skipped", plan.deleted_by_user),
+        ("migrated", plan.migrated),
     ]
     lines = [f"  {label:<9} {rel}" for label, files in groups for rel in files]
     if plan.deleted_by_user:
         lines.append("  (skipped: you deleted these files; the template changed them, they stay deleted)")
     if plan.kept_edited:
         lines.append("  (kept: the template no longer has these files, but you edited them)")
+    if plan.migrated:
+        lines.append("  (migrated: Modal APIs renamed since were rewritten, your lines included; "
+                     "`modalgen check` lists what needs a person)")  # fmt: skip
     return "\n".join(lines)

@@ -217,12 +217,16 @@ Examples:
 @click.option("--project", default=".", type=click.Path(file_okay=False), help="The project to check.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(project: str, as_json: bool) -> None:
-    """Is this project current: the release that made it, what changed since, pins behind.
+    """Is this project current: the release that made it, what changed since, pins behind, and
+    Modal APIs its code uses that modal has renamed, deprecated or removed.
 
-    The modalgen release its answers file records, the CHANGELOG's entries since, and the pins
-    (modal, the image's packages) older than this modalgen writes. No network call.
+    The modalgen release its answers file records, the CHANGELOG's entries since, the pins (modal,
+    the image's packages) older than this modalgen writes, and each line of the project's Python
+    that uses a changed Modal API (the client's own deprecation messages, with the minor that
+    removes it; `modalgen update` rewrites the plain renames). No network call.
 
-    Exit codes: 0 current; 10 an update exists (`modalgen update`); 2 not a modalgen project.
+    Exit codes: 0 current; 10 an update exists (`modalgen update`); 11 no update, but the code uses
+    a deprecated or removed Modal API (fix the lines listed); 2 not a modalgen project.
     """
     from pathlib import Path
 
@@ -230,4 +234,4 @@ def check(project: str, as_json: bool) -> None:
 
     report = checking.check(Path(project))
     _print(report.to_data(), as_json, lambda data: checking.render_text(report))
-    sys.exit(0 if report.current else checking.BEHIND)
+    sys.exit(report.exit_code)

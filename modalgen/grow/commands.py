@@ -202,9 +202,15 @@ def check_no_changes(old: Spec, old_plan: Plan, new: Spec, new_plan: Plan, flags
 
 
 def plan_growth(
-    project: Project, new_spec: Spec, new_plan: Plan | None = None, old_plan: Plan | None = None
+    project: Project,
+    new_spec: Spec,
+    new_plan: Plan | None = None,
+    old_plan: Plan | None = None,
+    *,
+    migrate: bool = False,
 ) -> MergePlan:
-    """Render the project as it was and as it should be; plan the merge into the project.
+    """Render the project as it was and as it should be; plan the merge into the project (`migrate`,
+    for `update`: Modal's renamed APIs are rewritten in the files modalgen wrote).
 
     The base is the recorded answers with the template of the version that recorded them. Releases up
     to 0.3.0 recorded their plan too; from 0.4.0 on the plan is computed from the answers: `old_plan`
@@ -232,7 +238,10 @@ def plan_growth(
         recorded = recorded_pins(base_template.parent)
         if recorded is not None:  # the pins that release wrote, not today's: so that update moves them
             as_made = rewrite_to(as_made, recorded)
-        return plan_merge(as_made, read_tree(scratch / "theirs"), project.root)
+        rewrite = None
+        if migrate:
+            from modalgen.catalog.modal_changes import migrated as rewrite
+        return plan_merge(as_made, read_tree(scratch / "theirs"), project.root, rewrite)
 
 
 def git_is_dirty(root: Path) -> bool:

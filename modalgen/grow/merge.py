@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class MergePlan:
     deleted_by_user: list[str] = field(default_factory=list)  # the template changed them: not re-created
     kept_edited: list[str] = field(default_factory=list)  # the template dropped them; edited, so kept
     broken: dict[str, list[str]] = field(default_factory=dict)  # conflicts without markers: what broke
+    migrated: list[str] = field(default_factory=list)  # Modal's renamed APIs rewritten (update)
 
 
 def read_tree(root: Path) -> dict[str, str]:
@@ -71,7 +73,12 @@ def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     return "".join(lines), conflicted
 
 
-def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> MergePlan:
+def plan_merge(
+    base: dict[str, str], theirs: dict[str, str], project: Path, migrate: Callable[[str], str] | None = None
+) -> MergePlan:
+    """The merge of `theirs` into the project. `migrate` (for `update`: Modal's renamed APIs, see
+    catalog/modal_changes.py) rewrites the Python files modalgen wrote, the user's lines in them
+    included, and the base alike, before they are compared."""
     plan = MergePlan()
     for rel in sorted(set(base) | set(theirs)):
         if rel == ANSWERS_FILE:
@@ -79,6 +86,12 @@ def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> M
         target = project / rel
         ours = target.read_text(encoding="utf-8") if target.is_file() else None
         old, new = base.get(rel), theirs.get(rel)
+        if migrate is not None and rel.endswith(".py"):
+            as_found = ours
+            old, ours = (migrate(t) if t is not None else None for t in (old, ours))
+            if ours != as_found:
+                plan.migrated.append(rel)
+                plan.writes[rel] = ours  # a merge below writes over it where the template changed too
         if old == new:
             continue
         if new is None:  # the template no longer has this file
@@ -86,6 +99,7 @@ def plan_merge(base: dict[str, str], theirs: dict[str, str], project: Path) -> M
                 continue
             if ours == old:
                 plan.deletes.append(rel)
+                plan.writes.pop(rel, None)
             else:
                 plan.kept_edited.append(rel)
             continue

@@ -15,8 +15,9 @@ from pathlib import Path
 from modalgen import __version__
 from modalgen.render.pins import PIN, modal_pin, pin_name
 
-CURRENT = 0  # on this modalgen's template, no pin behind
+CURRENT = 0  # on this modalgen's template, no pin behind, no changed Modal API in its code
 BEHIND = 10  # an update exists: `modalgen update` brings the template and the pins
+DEPRECATED = 11  # no update, but the code uses a Modal API that is deprecated or gone: a person fixes it
 NOT_CHECKED = ["newer modalgen releases on PyPI: `modalgen check` makes no network call"]
 
 
@@ -27,14 +28,21 @@ class Report:
     installed: str
     changes: list[dict] = field(default_factory=list)  # CHANGELOG sections after made_by: {version, entries}
     pins_behind: list[dict] = field(default_factory=list)  # {package, project, template}
+    modal_changes: list[dict] = field(default_factory=list)  # uses of changed Modal APIs (Finding.to_data)
     not_checked: list[str] = field(default_factory=lambda: list(NOT_CHECKED))
 
     @property
     def current(self) -> bool:
         return self.made_by == self.installed and not self.pins_behind
 
+    @property
+    def exit_code(self) -> int:
+        if not self.current:
+            return BEHIND
+        return DEPRECATED if self.modal_changes else CURRENT
+
     def to_data(self) -> dict:
-        return {**asdict(self), "current": self.current, "exit_code": CURRENT if self.current else BEHIND}
+        return {**asdict(self), "current": self.current, "exit_code": self.exit_code}
 
 
 def check(root: Path) -> Report:
@@ -51,7 +59,22 @@ def check(root: Path) -> Report:
         installed=__version__,
         changes=changes_since(project.version),
         pins_behind=pins_behind(_project_pins(root, plan.package), template_pins),
+        modal_changes=[f.to_data() for f in modal_changes_in(root)],
     )
+
+
+def modal_changes_in(root: Path):
+    """Every use of a changed Modal API in the project's Python files (the user's own included;
+    not in hidden folders such as .venv)."""
+    from modalgen.catalog.modal_changes import findings
+
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts[:-1]):
+            continue
+        found += findings(rel.as_posix(), path.read_text(encoding="utf-8", errors="replace"))
+    return found
 
 
 def _project_pins(root: Path, package: str) -> list[str]:
@@ -130,5 +153,11 @@ def render_text(report: Report) -> str:
         lines += [f"    - {entry if len(entry) <= 96 else entry[:95] + '…'}" for entry in section["entries"]]
     for pin in report.pins_behind:
         lines.append(f"  pin behind   {pin['project']} (this modalgen writes {pin['template']})")
+    for use in report.modal_changes:
+        fix = "`modalgen update` rewrites it" if use["update_rewrites"] else "change it by hand"
+        gone = f"deprecated {use['deprecated_on']}"
+        if use["removed_in"]:
+            gone = f"gone in modal {use['removed_in']}"
+        lines.append(f"  modal API    {use['path']}:{use['line']}: {use['message']} ({gone}; {fix})")
     lines += [f"  not checked  {what}" for what in report.not_checked]
     return "\n".join(lines)
