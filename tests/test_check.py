@@ -64,6 +64,12 @@ def test_pins_behind_the_template_are_named_and_pins_moved_ahead_are_yours(tmp_p
         ("torch==2.1.0", torch_pin),
         ("modal~=1.0.0", f"modal~={catalog.MODAL_MINOR}.0"),
     }
+    # Each with where and when this modalgen's set was proven: the catalogue's record.
+    proofs = {p["package"]: p["proven"] for p in report["pins_behind"]}
+    assert proofs["torch"]["on"] == catalog.STACK_BY_NAME["torch"].proven.on
+    assert "PyPI" in proofs["torch"]["where"] and "modal 1.6" in proofs["modal"]["where"]
+    assert main(["check", "--project", str(project)]) == 10
+    assert f"proven {catalog.MODAL_PROVEN.on}: modal 1.6" in capsys.readouterr().out
     common.write_text(text.replace(f'"{torch_pin}"', '"torch==99.0.0"'))
     pyproject.write_text(pyproject.read_text().replace("modal~=1.0.0", f"modal~={catalog.MODAL_MINOR}.0"))
     assert check(capsys, project)[0] == 0
@@ -126,3 +132,15 @@ def test_every_shipped_release_records_its_pins(tmp_path, monkeypatch):
     monkeypatch.setattr("modalgen.render.template.template_dir", lambda: tmp_path / "templates/project")
     assert pins.main(["9.9.9"]) == 0
     assert pins.recorded_pins(tmp_path / "templates/releases/9.9.9") == pins.current_pins()
+
+
+def test_every_pinned_stack_records_where_and_when_its_set_was_proven():
+    """A stack with pins says when and how they were brought together and what ran on them; one
+    without (plain) records nothing; the dates are real dates, none in the future."""
+    from datetime import date
+
+    for stack in catalog.STACKS:
+        assert (stack.proven is None) == (not stack.packages), stack.name
+        if stack.proven:
+            assert date.fromisoformat(stack.proven.on) <= date.today() and stack.proven.tested
+    assert date.fromisoformat(catalog.MODAL_PROVEN.on) <= date.today()

@@ -33,6 +33,7 @@ from modalgen.catalog.images import (
     FORBIDDEN_ENV_PREFIXES,
     IMAGE_BUILDERS,
     MODAL_MINOR,
+    MODAL_PROVEN,
     PINS,
     TORCH_CUDA,
     VLLM_TORCH,
@@ -130,6 +131,7 @@ from modalgen.catalog.stacks import (
     STACKS,
     TORCH,
     Memory,
+    Proven,
     Stack,
 )
 
@@ -202,7 +204,9 @@ __all__ = [
     "MAX_MODEL_LEN",
     "MEMORY_PRICE_PER_GIB_HOUR",
     "MODAL_MINOR",
+    "MODAL_PROVEN",
     "Memory",
+    "Proven",
     "NUMBER",
     "ONE_GPU",
     "OPTIONS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modalgen.catalog.stacks import TORCH, Stack
+from modalgen.catalog.stacks import TORCH, Proven, Stack
 
 # ---------------------------------------------------------------------------------------------
 # Images
@@ -56,6 +56,12 @@ DEFAULT_PYTHON = "3.12"
 # Pins of what modalgen's own code in the image needs (checked against the versions these
 # templates were tested with: see tests/test_generated_projects.py).
 MODAL_MINOR = "1.6"
+MODAL_PROVEN = Proven(
+    "2026-12-03",
+    "modal 1.6.4, the newest 1.6 on PyPI (uv.lock of modalgen)",
+    "every generated app imported and checked by the real client, and driven through the real `modal` CLI "
+    "against a local control plane, in modalgen's CI",
+)
 PINS: dict[str, str] = {
     "fastapi": "fastapi[standard]==0.165.0",
     "flask": "flask==3.1.3",

@@ -16,6 +16,31 @@ TORCH = "torch==2.13.0"
 HF_HUB = ("huggingface-hub==2.4.0", "hf-xet==1.8.0")
 
 
+@dataclass(frozen=True)
+class Proven:
+    """Where and when a set of pins was proven to work together: `modalgen check` shows it beside a
+    pin that is behind, and `modalgen update` moves a project to the newest set a stack records."""
+
+    on: str  # the date
+    where: str  # how the versions were brought together
+    tested: str  # what ran on them, and what has not yet
+
+
+RESOLVED = Proven(
+    "2026-11-28",
+    "resolved together against PyPI for Linux x86_64, CPython 3.11-3.14 (`pip install --dry-run` per Python)",
+    "`make test-model` of every stack on a CPU in modalgen's CI (the same versions, torch's CPU build); "
+    "not yet on a Modal GPU",
+)
+VLLM_PROVEN = Proven(
+    "2026-12-02",
+    "vllm 0.33.0 alone: it pins its own torch (2.14.0) and transformers, read from PyPI's metadata; the "
+    "CUDA image is the CUDA that torch's wheel was built for (13.0)",
+    "the `vllm serve` command line, readiness wait and client against a local OpenAI-compatible stand-in in "
+    "modalgen's CI; not yet on a Modal GPU",
+)
+
+
 # What a model is, as far as the stacks care (modalgen/catalog/models.py reads it from a config).
 CAUSAL_LM = "causal LM"  # generates text: ...ForCausalLM
 ENCODER = "encoder"  # embeds text: BertModel, XLMRobertaModel ...
@@ -100,11 +125,12 @@ class Stack:
     memory: Memory | None = None  # how sizing counts its model (None: not sized)
     bench_request: str = CORE_INPUT_REQUEST  # what `make bench` sends, in the report's words
     tokens: bool = False  # its answers count generated tokens (`make bench` reports tokens/s)
+    proven: Proven | None = RESOLVED  # where and when `packages` were proven together (None: no pins)
 
 
 STACKS: tuple[Stack, ...] = (
     Stack("plain", "plain Python: your own code, no model framework", None, (), (),
-          ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")),
+          ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15"), proven=None),
     Stack("torch", "a PyTorch module, loaded once per container, inference under torch.inference_mode()",
           None,
           (TORCH, "safetensors==0.8.0", *HF_HUB), (TORCH, "safetensors==0.8.0", "huggingface-hub==2.4.0"),
@@ -149,7 +175,7 @@ STACKS: tuple[Stack, ...] = (
           gpu_use=SPLIT_GPUS, model_kinds=(CAUSAL_LM,), memory=Memory("bf16", True, 8192, LLM_ACTIVATIONS),
           tokens=True,
           bench_request="a streamed chat completion (POST /v1/chat/completions), the tokens counted from its "
-                        "usage"),
+                        "usage", proven=VLLM_PROVEN),
     Stack("diffusers", "text-to-image with diffusers: PNG bytes, image/png over HTTP",
           "stabilityai/sd-turbo@b261bac6fd2cf515557d5d0707481eafa0485ec2",
           (TORCH, "diffusers==0.42.1", "transformers==5.24.0", "accelerate==1.15.0", "safetensors==0.8.0",

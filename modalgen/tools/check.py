@@ -104,8 +104,22 @@ def pins_behind(project: list[str], template: list[str]) -> list[dict]:
         except InvalidVersion:
             older = theirs[4] != match[4]
         if older:
-            behind.append({"package": match[1], "project": theirs[0], "template": pin})
+            proven = proven_with(pin_name(pin))
+            behind.append({"package": match[1], "project": theirs[0], "template": pin,
+                           "proven": asdict(proven) if proven else None})  # fmt: skip
     return behind
+
+
+def proven_with(package: str):
+    """Where and when this modalgen's pin of `package` was proven, with the set it belongs to."""
+    from modalgen import catalog
+
+    if package == "modal":
+        return catalog.MODAL_PROVEN
+    for stack in catalog.STACKS:
+        if stack.proven and any(pin_name(p) == package for p in stack.packages):
+            return stack.proven
+    return None
 
 
 def changelog_text() -> str:
@@ -153,6 +167,8 @@ def render_text(report: Report) -> str:
         lines += [f"    - {entry if len(entry) <= 96 else entry[:95] + '…'}" for entry in section["entries"]]
     for pin in report.pins_behind:
         lines.append(f"  pin behind   {pin['project']} (this modalgen writes {pin['template']})")
+        if pin["proven"]:
+            lines.append(f"               proven {pin['proven']['on']}: {pin['proven']['where']}")
     for use in report.modal_changes:
         fix = "`modalgen update` rewrites it" if use["update_rewrites"] else "change it by hand"
         gone = f"deprecated {use['deprecated_on']}"
