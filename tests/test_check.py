@@ -36,10 +36,7 @@ def test_a_new_project_is_current(tmp_path, capsys):
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_a_project_of_an_earlier_release_has_an_update_until_it_takes_it(tmp_path, capsys, release):
-    if release == "0.1.0":
-        project = make_release_project(release, tmp_path, "legacy", workloads=["batch"])
-    else:
-        project = make_release_project(release, tmp_path, "legacy", case=sorted(recorded_cases(release))[0])
+    project = _release_project(release, tmp_path)
     code, report = check(capsys, project)
     assert code == 10 and not report["current"] and report["made_by"] == release
     later = [r for r in (*RELEASES, __version__) if Version(r) > Version(release)]
@@ -100,9 +97,15 @@ def _as_if_release_pinned_modal(monkeypatch, project, release: str, written: str
     assert now in pyproject.read_text() and written == "modal~=1.5.0"
 
 
-def test_update_moves_a_pin_its_release_wrote(tmp_path, capsys, monkeypatch):
-    release = RELEASES[-1]
-    project = make_release_project(release, tmp_path, "legacy", case=sorted(recorded_cases(release))[0])
+def _release_project(release: str, root):
+    if release == "0.1.0":
+        return make_release_project(release, root, "legacy", workloads=["batch"])
+    return make_release_project(release, root, "legacy", case=sorted(recorded_cases(release))[0])
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_update_moves_a_pin_its_release_wrote(tmp_path, capsys, monkeypatch, release):
+    project = _release_project(release, tmp_path)
     _as_if_release_pinned_modal(monkeypatch, project, release, "modal~=1.5.0", "modal~=1.5.0")
     code, report = check(capsys, project)
     assert code == 10 and {p["package"] for p in report["pins_behind"]} == {"modal"}

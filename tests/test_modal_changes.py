@@ -88,8 +88,9 @@ def test_update_rewrites_renamed_apis_in_modalgens_files_and_check_names_the_res
     assert {("legacy/tools_of_mine.py", 2, False), ("legacy/tools_of_mine.py", 5, True)} <= found
 
     assert main(["update", "--project", str(project)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert re.search(r"migrated\s+legacy/common.py", out), out
+    assert "legacy/tools_of_mine.py:2: `App.registered_functions`" in err  # left for a person, named
     assert "SCALING = dict(min_containers=1, scaledown_window=60)" in common.read_text()
     assert "keep_warm=1" in own.read_text()  # not modalgen's file: named by check, not rewritten
     code, report = _check(capsys, project)

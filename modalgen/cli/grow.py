@@ -217,9 +217,22 @@ def _grow(proj, new_spec, new_plan, what: str, dry_run: bool, old_plan=None, mig
             err=True,
         )
     _what_broke(plan)
+    if migrate:
+        _modal_changes_left(proj.root)
     if plan.conflicts:
         sys.exit(1)
     click.echo("Next: review the change (git diff), then `make test`.")
+
+
+def _modal_changes_left(root) -> None:
+    """Uses of changed Modal APIs the update could not rewrite: each needs a person's judgement."""
+    from modalgen.tools.check import modal_changes_in
+
+    left = modal_changes_in(root)
+    if left:
+        click.echo(f"Your code uses {len(left)} Modal API(s) that changed; change them by hand:", err=True)
+    for use in left:
+        click.echo(f"  {use.path}:{use.line}: {use.change.message}", err=True)
 
 
 def _what_broke(plan) -> None:
