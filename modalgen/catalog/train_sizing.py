@@ -263,13 +263,14 @@ def train_need(
     it is moot. A seq_len beyond the model's known context is refused, as --max-model-len is.
     """
     method = check_choice("--train-method", method, METHODS)
+    check_model(shape)
     record = check_gpu(gpu, count)
     seq = _check_seq_len(shape, seq_len)
     batch = check_whole("--batch-size", batch_size, BATCH_SIZE_RANGE, "sequences")
     rank = check_whole("--lora-rank", lora_rank, LORA_RANK_RANGE, "ranks")
     parallel = check_choice("--parallel", parallel or default_parallel(method), PARALLELS)
     check_choice("attention", attention, ATTENTIONS)
-    arch = arch_of(check_model(shape))
+    arch = arch_of(shape)
     trainable = shape.params if method == "full" else lora_params(arch, rank)
     # FSDP divides the model's state by the GPUs and gathers two layers at a time; DDP divides nothing.
     shards = count if count > 1 and parallel == "fsdp" else 1
@@ -385,12 +386,12 @@ def alternatives(need: TrainNeed, shape: ModelShape, gpus: Sequence[Gpu] = GPUS)
 
 
 def _change(need: TrainNeed, row: dict[str, Any]) -> str:
-    """The flags that turn the run asked for into `row`'s."""
+    """The flags that turn the run asked for into `row`'s; always the GPU, which the listing without
+    --gpu does not ask for."""
     parts = [f"--train-method {row['method']}"] if row["method"] != need.method else []
     if row["gradient_checkpointing"] != need.gradient_checkpointing:
         parts.append("--gradient-checkpointing")
-    if (row["gpu"], row["count"]) != (need.gpu, need.count):
-        parts.append("--gpu " + (row["gpu"] if row["count"] == 1 else f"{row['gpu']}:{row['count']}"))
+    parts.append("--gpu " + (row["gpu"] if row["count"] == 1 else f"{row['gpu']}:{row['count']}"))
     if row["parallel"] and row["parallel"] != default_parallel(row["method"]):
         parts.append(f"--parallel {row['parallel']}")
     return " ".join(parts)
