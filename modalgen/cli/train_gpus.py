@@ -121,7 +121,9 @@ def _train_table(rows: list[dict], hours: float | None, last: str) -> None:
     for name, row in zip(names, rows, strict=True):
         price = "n/a" if row["price_per_hour"] is None else f"{row['price_per_hour']:.2f}"
         sharing = row["parallel"].upper() if row["parallel"] else "one GPU"
-        line = f"{name:<{width}}  {row['vram_gb_per_gpu']:>4} GB  {row['need_gb_per_gpu']:>5g} GB  {price:>6}"
+        line = (
+            f"{name:<{width}}  {row['vram_gb_per_gpu']:>4} GB  {row['need_gb_per_gpu']:>5.1f} GB  {price:>6}"
+        )
         if hours is not None:
             line += f"  {'n/a' if row['cost'] is None else format(row['cost'], '.2f'):>8}"
         line += f"  {sharing:<7}" + ("  " + ("yes" if row["fits"] else "no") if last == "fits" else "")
@@ -140,7 +142,7 @@ def _would_fit(need, shape, none: str, shown: int = 5) -> None:
     click.echo(f"{none}; these would, cheapest first:")
     for row in options:
         price = "price unknown" if row["price_per_hour"] is None else f"${row['price_per_hour']:.2f}/hr"
-        click.echo(f"  {row['change']}  ({row['need_gb_per_gpu']:g} GB per GPU, {price})")
+        click.echo(f"  {row['change']}  ({row['need_gb_per_gpu']:.1f} GB per GPU, {price})")
 
 
 def _count(params: float) -> str:
