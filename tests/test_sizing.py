@@ -434,8 +434,9 @@ def test_hub_gives_params_from_safetensors_and_shape_from_config(hub: FakeHub) -
     hub.json("/api/models/acme/tiny-llm", {"id": "acme/tiny-llm", "safetensors": {"total": 123_456_789}})
     hub.json("/acme/tiny-llm/resolve/main/config.json", TINY_CONFIG)
     shape = model_shape("acme/tiny-llm")
-    # kv heads default to the attention heads, head_dim to hidden_size // heads
-    assert shape == ModelShape("acme/tiny-llm", 123_456_789.0, "hub", 6, 8, 64)
+    # kv heads default to the attention heads, head_dim to hidden_size // heads; the widths training
+    # sizing reads are those the config gives (no intermediate_size or vocab_size here)
+    assert shape == ModelShape("acme/tiny-llm", 123_456_789.0, "hub", 6, 8, 64, hidden=512, heads=8)
     assert hub.requests == ["/api/models/acme/tiny-llm", "/acme/tiny-llm/resolve/main/config.json"]
 
 

@@ -36,6 +36,11 @@ class ModelShape:
     context_from: str | None = None  # FROM_HUB or FROM_KNOWN
     kind: str | None = None  # catalog.CAUSAL_LM, ENCODER or DIFFUSION
     kind_from: str | None = None  # what says so: "BertModel in its config.json", KIND_FROM_KNOWN ...
+    # Widths training sizing needs (train_sizing.py): the LoRA adapters' shapes, the activations, the logits.
+    hidden: int | None = None  # hidden_size
+    intermediate: int | None = None  # the MLP's inner width (intermediate_size)
+    heads: int | None = None  # attention heads (num_attention_heads)
+    vocab: int | None = None  # vocab_size
 
     @property
     def has_architecture(self) -> bool:
@@ -45,7 +50,8 @@ class ModelShape:
 
 # --------------------------------------------------------------------------------------------------
 # Known models (stacks.md section 4: configs from the Hub, params counted on the meta device; the
-# context is each config.json's max_position_embeddings)
+# context is each config.json's max_position_embeddings; the widths its hidden_size,
+# intermediate_size, num_attention_heads and vocab_size)
 
 
 def _known(
@@ -55,8 +61,11 @@ def _known(
     context: int | None,
     kind: str,
     experts: str | None = None,
+    widths: tuple[int, int, int, int] | None = None,
 ) -> dict[str, ModelShape]:
+    """`arch` is (layers, KV heads, head size); `widths` (hidden, intermediate, heads, vocab)."""
     layers, kv_heads, head_dim = arch or (None, None, None)
+    hidden, intermediate, heads, vocab = widths or (None, None, None, None)
     context_from = FROM_KNOWN if context else None
     return {
         r.lower(): ModelShape(
@@ -71,6 +80,10 @@ def _known(
             context_from,
             kind,
             KIND_FROM_KNOWN,
+            hidden,
+            intermediate,
+            heads,
+            vocab,
         )
         for r in repos
     }
@@ -79,11 +92,36 @@ def _known(
 KNOWN: dict[str, ModelShape] = {
     # The Instruct models' configs say 32768 (YaRN, off by default, stretches them to 131072); the
     # 1.5B and 7B base models' say 131072.
-    **_known(("Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct"), 0.494e9, (24, 2, 64), 32768, CAUSAL_LM),
-    **_known(("Qwen/Qwen2.5-1.5B",), 1.54e9, (28, 2, 128), 131072, CAUSAL_LM),
-    **_known(("Qwen/Qwen2.5-1.5B-Instruct",), 1.54e9, (28, 2, 128), 32768, CAUSAL_LM),
-    **_known(("Qwen/Qwen2.5-7B",), 7.616e9, (28, 4, 128), 131072, CAUSAL_LM),
-    **_known(("Qwen/Qwen2.5-7B-Instruct",), 7.616e9, (28, 4, 128), 32768, CAUSAL_LM),
+    **_known(
+        ("Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct"),
+        0.494e9,
+        (24, 2, 64),
+        32768,
+        CAUSAL_LM,
+        widths=(896, 4864, 14, 151936),
+    ),
+    **_known(
+        ("Qwen/Qwen2.5-1.5B",), 1.54e9, (28, 2, 128), 131072, CAUSAL_LM, widths=(1536, 8960, 12, 151936)
+    ),
+    **_known(
+        ("Qwen/Qwen2.5-1.5B-Instruct",),
+        1.54e9,
+        (28, 2, 128),
+        32768,
+        CAUSAL_LM,
+        widths=(1536, 8960, 12, 151936),
+    ),
+    **_known(
+        ("Qwen/Qwen2.5-7B",), 7.616e9, (28, 4, 128), 131072, CAUSAL_LM, widths=(3584, 18944, 28, 152064)
+    ),
+    **_known(
+        ("Qwen/Qwen2.5-7B-Instruct",),
+        7.616e9,
+        (28, 4, 128),
+        32768,
+        CAUSAL_LM,
+        widths=(3584, 18944, 28, 152064),
+    ),
     # Llama 3.1's 131072 already includes its rope scaling ("llama3": 8 x 8192).
     **_known(
         (
@@ -96,6 +134,7 @@ KNOWN: dict[str, ModelShape] = {
         (32, 8, 128),
         131072,
         CAUSAL_LM,
+        widths=(4096, 14336, 32, 128256),
     ),
     **_known(
         (
@@ -108,6 +147,7 @@ KNOWN: dict[str, ModelShape] = {
         (80, 8, 128),
         131072,
         CAUSAL_LM,
+        widths=(8192, 28672, 64, 128256),
     ),
     **_known(
         ("mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-Instruct-v0.1"),
@@ -115,6 +155,7 @@ KNOWN: dict[str, ModelShape] = {
         (32, 8, 128),
         32768,
         CAUSAL_LM,
+        widths=(4096, 14336, 32, 32000),
     ),
     # v0.3's vocabulary is 32768 instead of 32000: 768 more rows in the untied embedding and output
     # matrices, 2 * 768 * 4096 = 6.3M more parameters.
@@ -124,6 +165,7 @@ KNOWN: dict[str, ModelShape] = {
         (32, 8, 128),
         32768,
         CAUSAL_LM,
+        widths=(4096, 14336, 32, 32768),
     ),
     # Every expert is resident: 46.7B total, although only ~12.9B are active per token.
     **_known(
@@ -133,9 +175,10 @@ KNOWN: dict[str, ModelShape] = {
         32768,
         CAUSAL_LM,
         "8x7B",
+        widths=(4096, 14336, 32, 32000),
     ),
     # BERT-small (BertModel): 12 layers, hidden 384, 12 heads of 32; 512 positions.
-    **_known(("BAAI/bge-small-en-v1.5",), 33.4e6, (12, 12, 32), 512, ENCODER),
+    **_known(("BAAI/bge-small-en-v1.5",), 33.4e6, (12, 12, 32), 512, ENCODER, widths=(384, 1536, 12, 30522)),
     # A diffusers pipeline (model_index.json): UNet 0.87B + OpenCLIP ViT-H text encoder 0.35B + VAE
     # 0.08B; no layers or context in the LLM sense.
     **_known(("stabilityai/sd-turbo",), 1.3e9, None, None, DIFFUSION),
@@ -247,6 +290,18 @@ def kind_from_hub(info: dict[str, Any] | None, config: dict[str, Any] | None) ->
     return None
 
 
+def widths_from_config(config: dict[str, Any]) -> tuple[int | None, int | None, int | None, int | None]:
+    """(hidden, intermediate, heads, vocab) from a config.json, each None where it lacks it. GPT-2's
+    configs leave the MLP width out (n_inner: null), meaning 4 x hidden, as transformers reads it."""
+    config = text_config(config)
+    hidden = _positive_int(config, "hidden_size", "n_embd", "d_model")
+    intermediate = _positive_int(config, "intermediate_size", "n_inner", "ffn_dim")
+    if intermediate is None and hidden is not None and "n_embd" in config:
+        intermediate = 4 * hidden
+    heads = _positive_int(config, "num_attention_heads", "n_head")
+    return hidden, intermediate, heads, _positive_int(config, "vocab_size")
+
+
 def shape_of(
     repo: str,
     params: float,
@@ -269,8 +324,11 @@ def shape_of(
     kind, kind_from = kind_from_hub(info, config) or (None, None)
     if kind is None and known is not None:
         kind, kind_from = known.kind, known.kind_from
+    widths = widths_from_config(config) if config is not None else (None, None, None, None)
+    if widths[0] is None and known is not None:
+        widths = (known.hidden, known.intermediate, known.heads, known.vocab)
     return ModelShape(repo, params, source, layers, kv_heads, head_dim, experts, context, context_from, kind,
-                      kind_from)  # fmt: skip
+                      kind_from, *widths)  # fmt: skip
 
 
 def kind_refusal(shape: ModelShape, stack: Stack) -> str | None:

@@ -131,7 +131,7 @@ def _pick_params(
 # Memory need
 
 
-def _fmt_gb(value: float) -> str:
+def fmt_gb(value: float) -> str:
     """One decimal under 10 GB, whole numbers above; two decimals for tiny amounts so they are not 0.0."""
     if value < 0.1:
         return f"{value:.2f}"
@@ -167,19 +167,19 @@ class Need:
         `vram_gb` is the shape's total VRAM (all its GPUs), `shape` how it is written ("H200:2").
         """
         name = self.repo.rsplit("/", 1)[-1]
-        parts = [f"~{_fmt_gb(self.weights_gb)} GB of weights"]
+        parts = [f"~{fmt_gb(self.weights_gb)} GB of weights"]
         if self.max_model_len is not None:
             estimated = ", estimated" if self.kv_estimated else ""
-            parts.append(f"{_fmt_gb(self.kv_gb)} GB KV ({self.max_model_len:,} tokens{estimated})")
-        parts.append(f"{_fmt_gb(self.activations_gb)} GB activations")
-        parts.append(f"{_fmt_gb(self.overhead_gb)} GB overhead")
-        line = f"{name} in {self.dtype} needs {' + '.join(parts)} = {_fmt_gb(self.total_gb)} GB"
+            parts.append(f"{fmt_gb(self.kv_gb)} GB KV ({self.max_model_len:,} tokens{estimated})")
+        parts.append(f"{fmt_gb(self.activations_gb)} GB activations")
+        parts.append(f"{fmt_gb(self.overhead_gb)} GB overhead")
+        line = f"{name} in {self.dtype} needs {' + '.join(parts)} = {fmt_gb(self.total_gb)} GB"
         if vram_gb is None:
             return line
         usable = vram_gb * self.usable_fraction
         return (
-            f"{line}; {shape or 'the GPU'} has {_fmt_gb(vram_gb)} GB "
-            f"({_fmt_gb(usable)} GB usable at {self.usable_fraction:.2f})"
+            f"{line}; {shape or 'the GPU'} has {fmt_gb(vram_gb)} GB "
+            f"({fmt_gb(usable)} GB usable at {self.usable_fraction:.2f})"
         )
 
 
@@ -284,7 +284,7 @@ def fits(need: Need, vram_gb_per_gpu: float, count: int) -> bool:
     return need.total_gb <= count * vram_gb_per_gpu * need.usable_fraction
 
 
-def _counts(max_count: int) -> list[int]:
+def gpu_counts(max_count: int) -> list[int]:
     """1, 2, 4, 8 ... up to max_count: tensor parallel needs a divisor of the attention (and KV) heads,
     and head counts are powers of two times small factors, so powers of two are the safe choice."""
     counts, n = [], 1
@@ -304,7 +304,7 @@ def shapes(
     """
     rows = []
     for name, vram_gb, max_count, price in gpus:
-        counts = _counts(max_count)
+        counts = gpu_counts(max_count)
         if not counts:
             continue
         count = next((n for n in counts if fits(need, vram_gb, n)), None)
@@ -321,11 +321,11 @@ def shapes(
                 "price_per_hour": round(price * n, 2) if price is not None else None,
             }
         )
-    rows.sort(key=_shape_order)
+    rows.sort(key=shape_order)
     return rows
 
 
-def _shape_order(row: dict[str, Any]) -> tuple[bool, bool, float, float]:
+def shape_order(row: dict[str, Any]) -> tuple[bool, bool, float, float]:
     """Fitting first, then known prices cheapest first, then less VRAM (less waste) first."""
     price = row["price_per_hour"]
     return (not row["fits"], price is None, price if price is not None else 0.0, row["vram_gb"])

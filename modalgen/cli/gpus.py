@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from modalgen.catalog import train_sizing
 from modalgen.catalog.stacks import SIZING_STACK
 from modalgen.cli.main import UserError
 
@@ -38,9 +39,22 @@ if TYPE_CHECKING:
 @click.option(
     "--max-model-len", metavar="N", help="Tokens of context to size the KV cache for (vllm, transformers)."
 )
+@click.option("--train-method", metavar="METHOD",
+              help="Size fine-tuning the model instead of serving it: lora, qlora or full.")  # fmt: skip
+@click.option("--seq-len", metavar="N",
+              help=f"Tokens per training sequence [default: {train_sizing.DEFAULT_SEQ_LEN}].")  # fmt: skip
+@click.option("--batch-size", metavar="N",
+              help=f"Sequences per GPU per step [default: {train_sizing.DEFAULT_BATCH_SIZE}].")  # fmt: skip
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", "checkpointing", default=None,
+              help="Recompute activations in the backward pass, not keep them [default: "
+                   f"{'on' if train_sizing.DEFAULT_GRADIENT_CHECKPOINTING else 'off'}].")  # fmt: skip
+@click.option("--parallel", metavar="HOW",
+              help="How several GPUs share a training run: ddp (each holds it all) or fsdp (sharded) "
+                   "[default: ddp for lora and qlora, fsdp for full].")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, model_params: str | None,
-         stack_name: str | None, dtype: str | None, max_model_len: str | None,
+         stack_name: str | None, dtype: str | None, max_model_len: str | None, train_method: str | None,
+         seq_len: str | None, batch_size: str | None, checkpointing: bool | None, parallel: str | None,
          as_json: bool) -> None:  # fmt: skip
     """The GPU table: VRAM, $/hr and the most per container; the cost of configurations; or the
     GPU shapes a model fits on.
@@ -52,6 +66,11 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, mo
     model of that size, as the vllm stack runs it unless --stack says otherwise. With --gpu, whether
     the model fits each of those; with --hours, what each shape costs for that long.
 
+    With --train-method, the shapes that fit fine-tuning the model instead: bf16 weights (NF4 for
+    qlora), gradients and AdamW states for what is trained (all of it, or rank-16 LoRA adapters),
+    activations for --batch-size x --seq-len tokens on each GPU; several GPUs only help with FSDP,
+    which shards the model's state (--parallel; the default for full).
+
     \b
     Examples:
       modalgen gpus
@@ -61,7 +80,24 @@ def gpus(gpus_asked: tuple[str, ...], hours: float | None, model: str | None, mo
       modalgen gpus --model Qwen/Qwen2.5-7B-Instruct
       modalgen gpus --model-params 70B --dtype fp8
       modalgen gpus --model meta-llama/Llama-3.1-70B-Instruct --gpu H100:2,H200 --json
+      modalgen gpus --model-params 8B --train-method full
+      modalgen gpus --model Qwen/Qwen2.5-7B --train-method qlora --gpu L4 --batch-size 1
     """
+    checkpointing_flag = "--gradient-checkpointing" if checkpointing else "--no-gradient-checkpointing"
+    training = {"--seq-len": seq_len, "--batch-size": batch_size, "--parallel": parallel,
+                checkpointing_flag: checkpointing}  # fmt: skip
+    if train_method is not None:
+        from modalgen.cli.train_gpus import gpus_for_training, refuse_inference_flags
+
+        refuse_inference_flags(stack_name, dtype, max_model_len)
+        options = {"method": train_method, "seq_len": seq_len, "batch_size": batch_size,
+                   "gradient_checkpointing": checkpointing, "parallel": parallel}  # fmt: skip
+        gpus_for_training(model, model_params, options, gpus_asked, hours, as_json)
+        return
+    for option, value in training.items():  # a training flag sizes nothing without --train-method
+        if value is not None:
+            given = f'{option}: "{value}"' if isinstance(value, str) else option
+            raise UserError(f"{given} sizes a training run; give --train-method lora, qlora or full with it")
     if model is not None or model_params is not None:
         _gpus_for_model(model, model_params, stack_name, dtype, max_model_len, gpus_asked, hours, as_json)
         return
