@@ -41,6 +41,8 @@ def _where(option: catalog.Option, spec: Spec) -> tuple[str, str]:
         kv = option.needs == catalog.KV_CACHE
         sized = [s.name for s in catalog.STACKS if s.sizing and (not kv or (s.memory and s.memory.kv))]
         return f"a model sized for its GPUs, with the {', '.join(sized)} stacks", "choose one with --stack"
+    if option.needs == catalog.FINETUNE:
+        return "the train workload of the finetune stack", "use --stack finetune, or leave the option out"
     if option.scope == catalog.PROJECT:
         return "the " + " and ".join(catalog.kinds_taking(option.needs)) + " workloads", hint
     takers = sorted({fn.kind for fn in every_kind(spec) if option.key in fn.accepts})

@@ -112,7 +112,10 @@ class Spec:
         (the train workload's checkpoints), so that answering `--volume` renames or moves it."""
         if self.volumes:
             return self.volumes
-        kinds = (catalog.KIND_BY_NAME[k] for k in self.workloads)
+        # A stack made for a workload keeps its Volume without it: the finetune stack's inference
+        # functions serve what its training runs left there.
+        made_for = catalog.STACK_BY_NAME[self.stack].default_kinds or ()
+        kinds = (catalog.KIND_BY_NAME[k] for k in dict.fromkeys((*self.workloads, *made_for)))
         return tuple(VolumeMount(*kind.volume) for kind in kinds if kind.volume)
 
     def knob(self, key: str) -> Any:
@@ -209,7 +212,7 @@ def _stack_and_kinds(raw: Mapping[str, Any]) -> tuple[catalog.Stack, str, tuple[
         check_choice("stack", raw.get("stack", catalog.DEFAULT_STACK), catalog.STACK_BY_NAME)
     ]
     builder = check_image_builder(raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER))
-    workloads = parse_workloads(raw.get("workload", list(stack.kinds or catalog.DEFAULT_KINDS)))
+    workloads = parse_workloads(raw.get("workload", list(catalog.default_kinds(stack))))
     for kind in workloads:
         if stack.kinds is not None and kind not in stack.kinds:
             raise SpecError("workload", kind, f"the {stack.name} stack serves {', '.join(stack.kinds)}")

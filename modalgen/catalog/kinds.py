@@ -29,9 +29,10 @@ SNAPSHOT = "snapshot"
 # A training run: steps between checkpoints, the attempt's timeout and retries (a run resumes from
 # its newest checkpoint on each), the machines of a Modal cluster.
 TRAINING = "training"
+FINETUNE = "finetune"  # the train function of a stack that fine-tunes a Hub model (its stack record adds it)
 # The knobs in one order: options a function takes are listed (its `accepts`) knob by knob.
 KNOBS: tuple[str, ...] = (WARM, MAX_CONTAINERS, CONCURRENT, RETRIES, SINGLE_USE, BATCHING, SCHEDULE, WEB,
-                          SERVER, PUBLIC, RESOURCES, TIMEOUT, SNAPSHOT, TRAINING)  # fmt: skip
+                          SERVER, PUBLIC, RESOURCES, TIMEOUT, SNAPSHOT, TRAINING, FINETUNE)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("train", "train", "a training run: checkpoints in a Volume, resumed after preemption", "train", None,
          "function", frozenset({RESOURCES, TRAINING}), "core",
          packages=("torch",), dev_packages=("matplotlib>=3.8",), test_packages=(TORCH,), every_gpu=True,
-         stacks=("plain", "torch"), volume=("checkpoints", "/checkpoints"),
+         stacks=("plain", "torch", "finetune"), volume=("checkpoints", "/checkpoints"),
          make=(("train", "Start a training run on Modal that outlives this terminal: make train RUN=name "
                 "STEPS=N", "modal run --detach $(ENV_FLAG) -m $(PACKAGE).app::app.start_training "
                 "$(if $(RUN),--run $(RUN)) $(if $(STEPS),--steps $(STEPS))"),
@@ -147,6 +148,11 @@ KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 DEFAULT_KINDS: tuple[str, ...] = ("batch",)
 WORKER_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS if k.worker)
+
+
+def default_kinds(stack) -> tuple[str, ...]:
+    """A new project's workloads on `stack` when none are given."""
+    return stack.default_kinds or stack.kinds or DEFAULT_KINDS
 
 
 def kinds_of_stack(stack) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from modalgen.catalog.kinds import (
     BATCHING,
     CONCURRENT,
     DEFAULT_WEB_STYLE,
+    FINETUNE,
     KIND_NAMES,
     MAX_CONTAINERS,
     PUBLIC,
@@ -44,6 +45,8 @@ from modalgen.catalog.kinds import (
 )
 from modalgen.catalog.project import DEFAULT_CRON, DEFAULT_DESCRIPTION, DEFAULT_TIMEZONE
 from modalgen.catalog.stacks import DEFAULT_STACK, DTYPES, STACKS
+
+TRAIN_METHODS = ("lora", "qlora", "full")  # catalog/train_sizing.py sizes each
 
 # Value types: how an answer is checked, asked and shown.
 TEXT = "text"
@@ -78,6 +81,7 @@ class Option:
     low: int = 0  # a number's bounds
     high: int = 0
     ask: str | None = None  # the wizard's tuning question for an option without a question of its own
+    choices: tuple[str, ...] = ()  # a CHOICE option with no field of its own: what it may be
 
     @property
     def flag(self) -> str:
@@ -156,6 +160,10 @@ OPTIONS: tuple[Option, ...] = (
     number("train_timeout", 60, 24 * 3600, 4 * 3600, TRAINING, "seconds one attempt of a training run takes"),
     number("train_retries", 0, 10, 10, TRAINING, "attempts after a failure or timeout, each resuming"),
     number("nodes", 1, 64, 1, TRAINING, "machines of a Modal cluster for training (@modal.clustered)"),
+    Option("train_method", CHOICE, "lora", f"How the finetune stack trains: {', '.join(TRAIN_METHODS)} "
+           "(LoRA adapters; LoRA on 4-bit weights; every weight) [default: lora].",
+           "How the finetune stack trains the model: lora, qlora or full", FINETUNE, metavar="METHOD",
+           choices=TRAIN_METHODS, ask="Fine-tuning method (lora, qlora, full)"),
     Option("single_use_containers", BOOL, False, "A fresh container for every input (jobs only).",
            "A fresh container for every input (jobs only)", SINGLE_USE),
     Option("apt", LIST, None, "A Debian package for the image. Repeatable.", "Debian packages for the image",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 # build of torch. vLLM is pinned alone: it pins its own torch and transformers.
 TORCH = "torch==2.13.0"
 HF_HUB = ("huggingface-hub==2.4.0", "hf-xet==1.8.0")
+PEFT = "peft==0.21.2"  # LoRA adapters for the finetune stack; its newest on PyPI (2026-10)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ RESOLVED = Proven(
     "resolved together against PyPI for Linux x86_64, CPython 3.11-3.14 (`pip install --dry-run` per Python)",
     "`make test-model` of every stack on a CPU in modalgen's CI (the same versions, torch's CPU build); "
     "not yet on a Modal GPU",
+)
+FINETUNE_PROVEN = Proven(
+    "2026-12-03",
+    "peft 0.21.2 beside the transformers set: pip resolved it with transformers 5.24.0, accelerate "
+    "1.15.0 and torch 2.13.0 in modalgen's model environment (its requirements: torch, transformers, "
+    "accelerate, safetensors, huggingface_hub)",
+    "LoRA training, resume from a checkpoint and serving the adapter on a tiny model on a CPU in "
+    "modalgen's CI; not yet on a Modal GPU",
 )
 VLLM_PROVEN = Proven(
     "2026-12-02",
@@ -97,6 +106,8 @@ class Stack:
     test_packages: tuple[str, ...]  # what `make test-model` runs the real code with, on a CPU
     pythons: tuple[str, ...]  # container Pythons its packages install on
     kinds: tuple[str, ...] | None = None  # the workloads it serves (None: every kind)
+    default_kinds: tuple[str, ...] | None = None  # a new project's workloads (None: `kinds`, else batch)
+    kind_knobs: tuple[tuple[str, str], ...] = ()  # (kind, knob): knobs its functions of that kind add
     needs_gpu: bool = False
     base: str = "debian-slim"  # the image base it wants unless --base says otherwise
     media_type: str = "application/json"  # what its HTTP endpoints answer
@@ -151,6 +162,17 @@ STACKS: tuple[Stack, ...] = (
           gpu_use=ONE_GPU, model_kinds=(ENCODER, CAUSAL_LM),  # Qwen3-Embedding is a causal LM
           memory=Memory("fp32", False, None, ENCODER_ACTIVATIONS),
           bench_request='a text to embed (POST {"text": ...})'),
+    Stack("finetune", "fine-tunes a causal LM with LoRA (peft) on your JSON-lines data; serves the result",
+          "Qwen/Qwen2.5-0.5B-Instruct@7ae557604adf67be50417f59c2c2f167def9a775",
+          (TORCH, "transformers==5.24.0", PEFT, "accelerate==1.15.0", *HF_HUB),
+          (TORCH, "transformers==5.24.0", PEFT, "huggingface-hub==2.4.0"),
+          ("3.11", "3.12", "3.13", "3.14"), kinds=("train", "service", "batch", "web"),
+          default_kinds=("train",), kind_knobs=(("train", "finetune"),), sizing=True,
+          example="Say hello in five words.", gpu_use=ONE_GPU,
+          model_kinds=(CAUSAL_LM,), memory=Memory("bf16", True, 4096, LLM_ACTIVATIONS), tokens=True,
+          bench_request='a prompt (POST {"text": ...}); the answer counts the tokens generated',
+          test_model="The real code path on your CPU: LoRA training, resume and serving the adapter, with a "
+                     "tiny model built offline", proven=FINETUNE_PROVEN),
     Stack("vllm", "an OpenAI-compatible vLLM server: /v1/chat/completions, /v1/models, /health",
           "Qwen/Qwen2.5-1.5B-Instruct@989aa7980e4cf806f80c7fef2b1adb7bc71aa306",
           ("vllm==0.33.0",), ("httpx>=0.27",), ("3.11", "3.12", "3.13", "3.14"), kinds=("server",),

@@ -45,10 +45,11 @@ from typing import Any
 from modalgen import catalog
 from modalgen.catalog.gpus import GPU_BY_NAME, GPUS, Gpu
 from modalgen.catalog.models import ModelShape
+from modalgen.catalog.options import TRAIN_METHODS
 from modalgen.catalog.params import SizingError
 from modalgen.catalog.sizing import GB, OVERHEAD_GB, fmt_gb, gpu_counts, shape_order
 
-METHODS = ("lora", "qlora", "full")
+METHODS = TRAIN_METHODS  # one list: the --train-method option of `new` reads it too
 METHOD_NAMES = {"lora": "LoRA", "qlora": "QLoRA", "full": "full"}
 LIGHTER = {"full": ("lora", "qlora"), "lora": ("qlora",), "qlora": ()}  # what alternatives() offers
 PARALLELS = ("ddp", "fsdp")

@@ -94,7 +94,7 @@ def _ask_project(raw: dict[str, Any], was: dict[str, Any]) -> catalog.Stack:
 
 def _ask_workloads(stack: catalog.Stack, was: dict[str, Any], same_stack: bool) -> list[str]:
     kinds = [catalog.KIND_BY_NAME[name] for name in catalog.kinds_of_stack(stack)]
-    checked = stack.kinds or catalog.DEFAULT_KINDS
+    checked = catalog.default_kinds(stack)
     try:
         if "workload" in was and same_stack:
             checked = fields.parse_workloads(was["workload"])

@@ -37,6 +37,7 @@ def choices() -> dict[str, list[str]]:
         "web_style": list(catalog.WEB_STYLES),
         "base": list(catalog.BASES),
         "stack": [s.name for s in catalog.STACKS],
+        **{o.key: list(o.choices) for o in catalog.OPTIONS if o.choices},
     }
 
 

@@ -77,6 +77,8 @@ def check_value(option: Any, value: Any) -> Any:
         return check_bool(option.key, value)
     if value is None and option.default is None:
         return None
+    if option.type == catalog.CHOICE and option.choices:
+        return check_choice(option.key, value, option.choices)
     if option.type == catalog.TEXT and isinstance(value, str) and value.strip() and "\n" not in value:
         return value.strip()
     raise SpecError(option.key, value, f"a {option.type} answer")

@@ -19,6 +19,11 @@ import subprocess
 
 {{ parts.model_constants() }}
 MAX_NEW_TOKENS = 128
+{% if plan.stack.name == "finetune" %}
+# The adapter a training run leaves in the Volume (train.py): served on top of the base model.
+RUNS_DIR = "{{ plan.volumes[0].mount }}/runs"
+ADAPTER_RUN = os.environ.get("ADAPTER_RUN", "default")  # which run's adapter to serve
+{% endif %}
 # The dtype on this project's GPUs, chosen when the project was made rather than asked of CUDA:
 # a CUDA query before a memory snapshot fixes the GPU count at 0 for the restored process.
 GPU_DTYPE = "{{ plan.model.gpu_dtype }}"
@@ -89,8 +94,27 @@ def load_engine(device: str, target: str | None = None) -> CausalLM:
     except OSError as exc:
         missing = f"{MODEL_REPO}@{MODEL_REVISION} is not in {HF_HUB_CACHE}: run `make download`"
         raise RuntimeError(missing) from exc
+{% if plan.stack.name == "finetune" %}
+    model = trained(model, os.path.join(RUNS_DIR, ADAPTER_RUN))
+{% endif %}
     model.eval()
     return CausalLM(tokenizer, model).to(device)
+{% if plan.stack.name == "finetune" %}
+
+
+def trained(model, run: str):
+    """The model a training run left in the Volume: the base model with its LoRA adapter merged in
+    (no cost per token), or its own weights (full fine-tuning); before any run, the base model."""
+    adapter, weights = os.path.join(run, "adapter"), os.path.join(run, "model")
+    if os.path.exists(os.path.join(adapter, "adapter_config.json")):
+        from peft import PeftModel
+
+        return PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    if os.path.exists(os.path.join(weights, "config.json")):
+        return type(model).from_pretrained(weights, dtype=model.dtype)
+    print(f"no trained model in {run}: serving the base model {MODEL_REPO}", flush=True)
+    return model
+{% endif %}
 
 
 class Model:

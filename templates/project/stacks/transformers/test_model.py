@@ -69,7 +69,7 @@ def build_tiny_model(folder) -> None:
     tokenizer.save_pretrained(folder)
 
 
-{{ parts.cache_fixtures(["torch", "transformers"]) }}
+{{ parts.cache_fixtures(["torch", "transformers", "peft"] if plan.stack.name == "finetune" else ["torch", "transformers"]) }}
 
 
 def test_generates_decoded_tokens(tiny):

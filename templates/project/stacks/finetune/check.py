@@ -1,0 +1,1 @@
+{% include "stacks/transformers/check.py" %}
