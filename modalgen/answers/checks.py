@@ -91,6 +91,7 @@ def check_applicable(spec: Spec) -> None:
             "debian-slim for a CPU-only project: a CUDA image without a GPU is paid for and unused",
         )
     check_fits(spec, fns)
+    check_training_fits(spec, fns)
 
 
 def _check_gpu_needed(spec: Spec, fns: tuple[Placement, ...]) -> None:
@@ -147,6 +148,30 @@ def check_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
             field = "gpu_for" if spec.gpu_override(fn.key) is not None else "gpu"
             arithmetic = need.arithmetic(choice.gpu.vram_gb * count, str(choice))
             raise SpecError(field, str(choice), f"{arithmetic}; cheapest that fit: {cheapest or 'none'}")
+
+
+def check_training_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
+    """The finetune stack's run, sized before anything is written: weights, gradients, AdamW states
+    and activations for the generated loop (its batch and sequence length; DDP, no checkpointing) on
+    each GPU choice of `train`; one that does not fit is refused with the arithmetic and what would."""
+    from modalgen.catalog import train_sizing as sizing_for
+
+    train = next((fn for fn in fns if fn.kind == "train"), None)
+    if catalog.FINETUNE not in getattr(train, "knobs", ()) or not spec.hf_model or not train.gpu:
+        return
+    shape = model.model_shape(spec)
+    loop = {"seq_len": sizing_for.LOOP_SEQ_LEN, "batch_size": sizing_for.LOOP_BATCH_SIZE,
+            "gradient_checkpointing": False, "parallel": "ddp"}  # fmt: skip
+    for choice in train.gpu:
+        need = sizing_for.train_need(shape, method=spec.knob("train_method"), gpu=choice.gpu.name,
+                                     count=choice.count, **loop)  # fmt: skip
+        if need.fits:
+            continue
+        rows = [r for r in sizing_for.alternatives(need, shape)
+                if r["parallel"] in (None, "ddp") and not r["gradient_checkpointing"]]  # fmt: skip
+        fits = ", ".join(r["change"] for r in rows[:3]) or "none in the catalogue"
+        field = "gpu_for" if spec.gpu_override("train") is not None else "gpu"
+        raise SpecError(field, str(choice), f"{need.arithmetic()}; what fits: {fits}")
 
 
 def _every_gpu(fn: Placement) -> bool:

@@ -45,6 +45,14 @@ def model_need(spec: Spec) -> sizing.Need | None:
         raise SpecError(exc.field.lstrip("-").replace("-", "_"), exc.value, exc.allowed) from None
 
 
+def model_shape(spec: Spec) -> sizing.ModelShape:
+    """The answers' model as sizing sees it (parameters, architecture), the Hub asked as for inference."""
+    try:
+        return _shape(spec.hf_model, spec.model_params, HUB_LOOKUPS)
+    except sizing.SizingError as exc:
+        raise SpecError(exc.field.lstrip("-").replace("-", "_"), exc.value, exc.allowed) from None
+
+
 def pin_params(spec: Spec) -> Spec:
     """Record a parameter count the Hub gave as an answer, so that re-planning (`set`, `add`,
     `update`) gives the same sizing without asking the Hub again."""

@@ -46,6 +46,29 @@ def _training_cost(train: Function) -> str:
             f"{hours:g} h timeout costs {cost}, and a run costs its hours at that rate.")  # fmt: skip
 
 
+def _finetune(spec: Spec, train: Function) -> str:
+    """From `new` to a served answer, with what the run needs on its GPU (the sizing at `new`)."""
+    from modalgen.answers.model import model_shape
+    from modalgen.catalog import train_sizing
+
+    method = dict(train.settings)["train_method"]
+    need = ""
+    if spec.hf_model and train.gpu:
+        gpu, _, count = train.gpu[0].partition(":")
+        sized = train_sizing.train_need(model_shape(spec), method=method, gpu=gpu, count=int(count or 1),
+                                        seq_len=train_sizing.LOOP_SEQ_LEN, gradient_checkpointing=False,
+                                        batch_size=train_sizing.LOOP_BATCH_SIZE, parallel="ddp")  # fmt: skip
+        need = f"Sized before it was made: {sized.arithmetic()}. "
+    return (f"`train` fine-tunes {spec.hf_model} ({method}: `modalgen set --train-method` changes it; "
+            "`modalgen gpus --model ... --train-method ...` lists what fits). " + need +
+            "From nothing to an answer: `make download` (the base model into its Volume), `make "
+            "upload-data FILE=train.jsonl` (one {\"prompt\": ..., \"completion\": ...} per line), `make "
+            "train RUN=default STEPS=500`, `make metrics RUN=default` (the loss curve); the run exports "
+            "its adapter (or, full, its weights) to runs/RUN/ in the Volume with the base model's revision, "
+            "and the inference functions serve it merged into the base model (`ADAPTER_RUN` names the run, "
+            "default `default`): `make deploy`, then ask it as `make smoke` does.")  # fmt: skip
+
+
 def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     pkg = spec.package
     files = [
@@ -81,6 +104,8 @@ def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     if train and train.price_per_hour is not None:
         sections = [{**s, "text": f"{s['text']} {_training_cost(train)}"} if s["title"] == "Training" else s
                     for s in sections]  # fmt: skip
+    if train and "train_method" in dict(train.settings):
+        sections.append({"title": "Fine-tuning", "text": _finetune(spec, train)})
     server = next((fn for fn in fns if fn.server), None)
     own = catalog.STACK_BY_NAME[spec.stack].server_readme
     if server and own:  # the stack runs its own server process: its own word on it

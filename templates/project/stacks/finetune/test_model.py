@@ -1,4 +1,5 @@
 {% include "stacks/transformers/test_model.py" %}
+{% if "train" in plan.kinds %}
 
 
 def test_serves_what_a_training_run_left_in_the_volume(tiny, monkeypatch, tmp_path):
@@ -25,3 +26,4 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+{% endif %}
