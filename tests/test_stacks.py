@@ -25,7 +25,9 @@ from tests.generated import check_settings, check_text, read_plan
 from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
 
 SHA = "a" * 40
-MODEL_STACKS = [s.name for s in catalog.STACKS if s.test_packages]
+# finetune's core is transformers' with the trained adapter on top: its model tests run with the
+# training that makes the adapter, in tests/test_train.py.
+MODEL_STACKS = [s.name for s in catalog.STACKS if s.test_packages and s.name != "finetune"]
 # Each stack with every kind it serves, on a GPU; but train, whose loop runs torch in every stack
 # (tests/test_train.py runs it).
 PROJECTS = {
@@ -99,7 +101,9 @@ def test_make_test_model_runs_the_real_code_path(model_runs, stack):
 
 
 # The stacks whose real code runs on a CPU (vLLM's is a stand-in server there anyway).
-TORCH_STACKS = [s.name for s in catalog.STACKS if catalog.stack_torch(s) and not s.own_server]
+TORCH_STACKS = [
+    s.name for s in catalog.STACKS if catalog.stack_torch(s) and not s.own_server and s.name in MODEL_STACKS
+]
 
 
 @pytest.fixture(scope="module")

@@ -94,6 +94,25 @@ def test_train_method_is_the_finetune_stacks_and_refused_elsewhere(tmp_path, mon
                  "--no-git", "-y", "--dry-run", "--json"]) == 0  # fmt: skip
     refused = ["new", "plain-train", "--workload", "train", "--train-method", "qlora", "--no-git", "-y"]
     assert main(refused) == 2 and not (tmp_path / "plain-train").exists()
+    # `set` changes it, `add service` serves what the runs train: the answers change, not a hand edit
+    assert main(["new", "grown", "--stack", "finetune", "--gpu", "L4", "--no-git", "-y"]) == 0
+    project = tmp_path / "grown"
+    assert 'TRAIN_METHOD = "lora"' in (project / "grown/train.py").read_text()
+    assert main(["set", "--train-method", "qlora", "--project", str(project)]) == 0
+    assert 'TRAIN_METHOD = "qlora"' in (project / "grown/train.py").read_text()
+    assert main(["add", "service", "--project", str(project)]) == 0
+    assert (project / "grown/service.py").is_file()
+    assert 'RUNS_DIR = "/checkpoints/runs"' in (project / "grown/core.py").read_text()
+
+
+def test_new_sizes_the_loop_it_writes(tmp_path):
+    """`new` sizes the finetune loop's own batch and sequence length: one number, in both places."""
+    from modalgen.catalog import train_sizing
+
+    project = render(parse_spec({"name": "sized", "stack": "finetune"}), tmp_path / "sized")
+    text = (project / "sized/train.py").read_text()
+    assert f"BATCH_SIZE = {train_sizing.LOOP_BATCH_SIZE}  #" in text
+    assert f"SEQ_LEN = {train_sizing.LOOP_SEQ_LEN}  #" in text
 
 
 def test_a_cluster_project_is_valid_on_modal(tmp_path):

@@ -365,3 +365,17 @@ def test_the_change_menu_shows_answers_as_typed_and_starts_from_them(tmp_path):
                                  {"name": "openai", "keys": ["OPENAI_API_KEY"]}]  # fmt: skip
     assert answers["volume"] == [{"name": "model-cache", "mount": "/models"}]
     assert answers.get("max_containers") is None  # `default` gave Modal's back
+
+
+def test_the_finetune_stack_asks_its_training_method(tmp_path):
+    """With --stack finetune the workloads start at train, and the method is asked after the model."""
+    child = spawn(["new", "tune", "--no-git", "--stack", "finetune"], tmp_path)
+    for prompt in ("Description", "GPU type", "How many", "fallback", "Workloads", "Volume", "Secrets",
+                   "Hugging Face"):  # fmt: skip
+        answer(child, prompt, ENTER)
+    answer(child, "Fine-tuning method", DOWN * 2, ENTER)  # full
+    for prompt in ("Container Python", "Tune scaling", "Create the project"):
+        answer(child, prompt, ENTER)
+    assert finish(child) == 0
+    answers = yaml.safe_load((tmp_path / "tune/.modalgen-answers.yml").read_text())
+    assert answers["workload"] == ["train"] and answers["train_method"] == "full"

@@ -163,7 +163,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("train_method", CHOICE, "lora", f"How the finetune stack trains: {', '.join(TRAIN_METHODS)} "
            "(LoRA adapters; LoRA on 4-bit weights; every weight) [default: lora].",
            "How the finetune stack trains the model: lora, qlora or full", FINETUNE, metavar="METHOD",
-           choices=TRAIN_METHODS, ask="Fine-tuning method (lora, qlora, full)"),
+           choices=TRAIN_METHODS),
     Option("single_use_containers", BOOL, False, "A fresh container for every input (jobs only).",
            "A fresh container for every input (jobs only)", SINGLE_USE),
     Option("apt", LIST, None, "A Debian package for the image. Repeatable.", "Debian packages for the image",

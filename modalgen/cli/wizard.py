@@ -144,6 +144,16 @@ def _ask_model_and_python(raw: dict[str, Any], was: dict[str, Any], stack: catal
             typed_default(was, "hf_model", stack.model or "") if same else stack.model or "",
         )
         raw["hf_model"] = model or None
+    trains = "train" in fields.parse_workloads(raw.get("workload", list(catalog.default_kinds(stack))))
+    if "train_method" not in raw and trains and (("train", catalog.FINETUNE) in stack.kind_knobs):
+        option = catalog.OPTION_BY_KEY["train_method"]
+        raw["train_method"] = ask_now(
+            questionary.select(
+                "Fine-tuning method (lora: adapters; qlora: adapters on 4-bit weights; full: every weight)",
+                choices=list(option.choices),
+                default=one_of(was.get("train_method"), list(option.choices), option.default),
+            )
+        )
     if "python" not in raw:
         builder = raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER)
         allowed = catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS)
@@ -245,7 +255,7 @@ def groups() -> dict[str, tuple[str, ...]]:
     return {
         "name": ("name",),
         "description": ("description",),
-        "stack": ("stack", "hf_model", "workload", "model_params", "dtype", "max_model_len"),
+        "stack": ("stack", "hf_model", "workload", "model_params", "dtype", "max_model_len", "train_method"),
         "gpu": ("gpu",),
         "workload": ("workload", "web_style", "public", "cron", "timezone", "period", "batch_size",
                      "batch_wait_ms"),
