@@ -1,0 +1,77 @@
+"""The finetune stack: a Hugging Face causal LM fine-tuned with LoRA (QLoRA, full) through the train
+workload's loop, sized before it is written, and served from the inference functions.
+
+Its suite runs in the model environment (torch's CPU build, transformers, peft) on the tiny causal LM
+its test_model.py builds offline: LoRA lowers the loss, a SIGKILLed torchrun resumes from the last
+checkpoint with the same adapter weights, two gloo processes stay in step, and the adapter a run
+exports changes what the served model says; its smoke tests run on the stand-in with the tiny model
+as the base. A file of its own, so that `--dist loadfile` can put it beside tests/test_train.py.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from modalgen.answers.spec import parse_spec
+from modalgen.cli.main import main
+from modalgen.render.template import render
+from tests.generated import read_plan
+from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
+
+# The finetune stack: LoRA on the tiny causal LM of its test_model.py, built offline.
+FINETUNE = {"name": "tune", "stack": "finetune", "gpu": ["L4"], "workload": ["train", "service"],
+            "checkpoint_every": 4}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def finetune_runs(tmp_path_factory) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """Its suite without the smoke tests (offline, then the real loop, resume and serving on the tiny
+    model, torchrun included), and its smoke tests on the stand-in with the tiny model as the base."""
+    python = model_python_or_skip()
+    project = render(parse_spec(FINETUNE), tmp_path_factory.mktemp("finetune") / "tune")
+    fake = fake_gpus(read_plan(project))
+    suite = run_smoke(project, fake, tmp_path_factory.mktemp("run"), "-m", "not smoke", python=python)
+    smoke = run_smoke(project, fake, tmp_path_factory.mktemp("run"), "-p", "tiny_model", python=python)
+    return suite, smoke
+
+
+def test_a_finetune_project_trains_lora_resumes_and_serves_what_it_trained(finetune_runs):
+    suite, smoke = finetune_runs
+    for result in (suite, smoke):
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out[-4000:]
+        assert " skipped" not in out, out[-2000:]
+    # offline and model tests (LoRA training, resume after a SIGKILL, two torchrun processes, the
+    # adapter served after a run); the smoke tests of train, service and the core
+    assert int(re.search(r"(\d+) passed", suite.stdout)[1]) >= 30, suite.stdout[-2000:]
+    assert int(re.search(r"(\d+) passed", smoke.stdout)[1]) >= 3, smoke.stdout[-2000:]
+
+
+def test_train_method_is_the_finetune_stacks_and_refused_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "tuned", "--stack", "finetune", "--train-method", "full", "--gpu", "H100",
+                 "--no-git", "-y", "--dry-run", "--json"]) == 0  # fmt: skip
+    refused = ["new", "plain-train", "--workload", "train", "--train-method", "qlora", "--no-git", "-y"]
+    assert main(refused) == 2 and not (tmp_path / "plain-train").exists()
+    # `set` changes it, `add service` serves what the runs train: the answers change, not a hand edit
+    assert main(["new", "grown", "--stack", "finetune", "--gpu", "L4", "--no-git", "-y"]) == 0
+    project = tmp_path / "grown"
+    assert 'TRAIN_METHOD = "lora"' in (project / "grown/train.py").read_text()
+    assert main(["set", "--train-method", "qlora", "--project", str(project)]) == 0
+    assert 'TRAIN_METHOD = "qlora"' in (project / "grown/train.py").read_text()
+    assert main(["add", "service", "--project", str(project)]) == 0
+    assert (project / "grown/service.py").is_file()
+    assert 'RUNS_DIR = "/checkpoints/runs"' in (project / "grown/core.py").read_text()
+
+
+def test_new_sizes_the_loop_it_writes(tmp_path):
+    """`new` sizes the finetune loop's own batch and sequence length: one number, in both places."""
+    from modalgen.catalog import train_sizing
+
+    project = render(parse_spec({"name": "sized", "stack": "finetune"}), tmp_path / "sized")
+    text = (project / "sized/train.py").read_text()
+    assert f"BATCH_SIZE = {train_sizing.LOOP_BATCH_SIZE}  #" in text
+    assert f"SEQ_LEN = {train_sizing.LOOP_SEQ_LEN}  #" in text
