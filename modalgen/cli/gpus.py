@@ -159,7 +159,6 @@ def _gpus_for_model(model: str | None, model_params: str | None, stack_name: str
                     as_json: bool) -> None:  # fmt: skip
     """`modalgen gpus --model` (or `--model-params` alone): the need, and the shapes that hold it, cheapest
     per hour first; with --gpu, whether each of those does."""
-    import json
 
     from modalgen.answers.model import fitting_shapes
 
@@ -170,13 +169,7 @@ def _gpus_for_model(model: str | None, model_params: str | None, stack_name: str
     # Each row says what was sized and how, as the text's first two lines do.
     sized = {"model": need.repo, "params": need.params, "stack": stack_name, "dtype": need.dtype,
              "max_model_len": need.max_model_len}  # fmt: skip
-    for row in rows:
-        row.update(sized)
-        if hours is not None:
-            price = row["price_per_hour"]
-            row["hours"], row["cost"] = hours, None if price is None else round(price * hours, 2)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
+    if print_json(with_sizing(rows, sized, hours), as_json):
         return
     click.echo(f"sized {assumptions}")
     click.echo(need.arithmetic())
@@ -284,3 +277,22 @@ def _shape_table(rows: list[dict], hours: float | None, last: str) -> None:
         if last == "fits":
             line += "  " + ("yes" if row["fits"] else "no")
         click.echo(line)
+
+
+def with_sizing(rows: list[dict], sized: dict, hours: float | None) -> list[dict]:
+    """Each row with what was sized, and, with --hours, its cost for that long."""
+    for row in rows:
+        row.update(sized)
+        if hours is not None:
+            price = row["price_per_hour"]
+            row["hours"], row["cost"] = hours, None if price is None else round(price * hours, 2)
+    return rows
+
+
+def print_json(rows: list[dict], as_json: bool) -> bool:
+    """With --json, the rows as one JSON list (True: nothing else is printed)."""
+    if as_json:
+        import json
+
+        click.echo(json.dumps(rows, indent=2))
+    return as_json

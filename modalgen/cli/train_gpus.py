@@ -25,7 +25,6 @@ def gpus_for_training(model: str | None, model_params: str | None, options: dict
                       hours: float | None, as_json: bool) -> None:  # fmt: skip
     """`modalgen gpus --train-method`: the shapes that hold the run, cheapest first; with --gpu, whether
     each of those does, and what would when none does."""
-    import json
 
     from modalgen.answers.fields import SpecError, parse_gpus
     from modalgen.catalog import train_sizing
@@ -47,13 +46,9 @@ def gpus_for_training(model: str | None, model_params: str | None, options: dict
     sized = {"model": shape.repo, "params": shape.params, "trainable_params": need.trainable,
              "train_method": need.method, "seq_len": need.seq_len, "batch_size": need.batch_size,
              "gradient_checkpointing": need.gradient_checkpointing, "lora_rank": need.lora_rank}  # fmt: skip
-    for row in rows:
-        row.update(sized)
-        if hours is not None:
-            price = row["price_per_hour"]
-            row["hours"], row["cost"] = hours, None if price is None else round(price * hours, 2)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
+    from modalgen.cli.gpus import print_json, with_sizing
+
+    if print_json(with_sizing(rows, sized, hours), as_json):
         return
     click.echo(f"sized {_train_assumptions(need)}")
     click.echo(need.arithmetic())
