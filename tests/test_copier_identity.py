@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.plan.build import make_plan
 from modalgen.render.template import answers_for, release_template, render, render_data, template_dir
@@ -92,7 +93,7 @@ def _both(job: tuple[dict, Path]) -> None:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("identity")
-    jobs = [(raw, root) for raw in STRUCTURED]
+    jobs = [(raw, root) for raw in (*STRUCTURED, *STACK_PROJECTS)]
     with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         list(pool.map(_both, jobs, chunksize=max(1, len(jobs) // 4)))
     return root
@@ -107,6 +108,20 @@ def test_copier_renders_every_structure_byte_for_byte_as_modalgen(rendered):
             differ.append((raw["name"], files[:5]))
     assert not differ, differ
     assert {tuple(p["workload"]) for p in STRUCTURED} == {kinds for kinds, _ in STRUCTURES}
+
+
+# Every stack with every workload it runs, on a GPU: its fragments go through copier's Jinja too.
+STACK_PROJECTS = [
+    {"name": f"stk-{s.name}", "stack": s.name, "gpu": ["L4"], "workload": list(catalog.kinds_of_stack(s))}
+    for s in catalog.STACKS
+]
+
+
+def test_copier_renders_every_stack_byte_for_byte_as_modalgen(rendered):
+    for raw in STACK_PROJECTS:
+        ours, theirs = tree(rendered / "modalgen" / raw["name"]), tree(rendered / "copier" / raw["name"])
+        differ = sorted(f for f in {*ours, *theirs} if ours.get(f) != theirs.get(f))
+        assert not differ, (raw["name"], differ)
 
 
 def _release_cases() -> list[tuple[str, str, dict]]:

@@ -374,8 +374,12 @@ def test_the_finetune_stack_asks_its_training_method(tmp_path):
                    "Hugging Face"):  # fmt: skip
         answer(child, prompt, ENTER)
     answer(child, "Fine-tuning method", DOWN * 2, ENTER)  # full
+    answer(child, "dataset to fine-tune on", "org/chats", ENTER)  # a branch: refused in place
+    child.expect("a pinned revision")
+    child.send("@" + "c" * 40 + ENTER)
     for prompt in ("Container Python", "Tune scaling", "Create the project"):
         answer(child, prompt, ENTER)
     assert finish(child) == 0
     answers = yaml.safe_load((tmp_path / "tune/.modalgen-answers.yml").read_text())
     assert answers["workload"] == ["train"] and answers["train_method"] == "full"
+    assert answers["dataset"] == "org/chats@" + "c" * 40

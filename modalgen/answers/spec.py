@@ -25,6 +25,7 @@ from modalgen.answers.fields import (
     check_choice,
     check_cpu,
     check_cron,
+    check_dataset,
     check_description,
     check_dtype,
     check_hf_model,
@@ -271,6 +272,7 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
     if period and raw.get("cron") not in (None, catalog.DEFAULT_CRON):
         raise SpecError("period", period, "--period or --cron, not both")
     knobs = _knob_values(raw)
+    knobs = tuple((k, check_dataset(v, allow_unpinned) if k == "dataset" else v) for k, v in knobs)
     single_use = check_bool("single_use_containers", raw.get("single_use_containers", False))
     if single_use and dict(knobs)["max_inputs"] is not None:
         raise SpecError("max_inputs", dict(knobs)["max_inputs"],

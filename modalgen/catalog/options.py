@@ -164,6 +164,11 @@ OPTIONS: tuple[Option, ...] = (
            "(LoRA adapters; LoRA on 4-bit weights; every weight) [default: lora].",
            "How the finetune stack trains the model: lora, qlora or full", FINETUNE, metavar="METHOD",
            choices=TRAIN_METHODS),
+    Option("dataset", TEXT, None, "A Hugging Face dataset to fine-tune on, REPO@REVISION (a 40-hex commit; a "
+           "branch with --allow-unpinned): its JSON-lines files, fetched by `make download` [default: your "
+           "data/train.jsonl in the Volume, else the examples].",
+           "A Hugging Face dataset to fine-tune on: org/name@revision (null: your uploaded data)", FINETUNE,
+           metavar="REPO[@REV]"),
     Option("single_use_containers", BOOL, False, "A fresh container for every input (jobs only).",
            "A fresh container for every input (jobs only)", SINGLE_USE),
     Option("apt", LIST, None, "A Debian package for the image. Repeatable.", "Debian packages for the image",

@@ -154,6 +154,13 @@ def _ask_model_and_python(raw: dict[str, Any], was: dict[str, Any], stack: catal
                 default=one_of(was.get("train_method"), list(option.choices), option.default),
             )
         )
+    if "dataset" not in raw and trains and (("train", catalog.FINETUNE) in stack.kind_knobs):
+        dataset = ask_text(
+            "Hugging Face dataset to fine-tune on, REPO@REVISION (Enter: your own data/train.jsonl)",
+            lambda v: fields.check_dataset(v or None, bool(raw.get("allow_unpinned"))),
+            typed_default(was, "dataset", ""),
+        )
+        raw["dataset"] = dataset or None
     if "python" not in raw:
         builder = raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER)
         allowed = catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS)
@@ -255,7 +262,8 @@ def groups() -> dict[str, tuple[str, ...]]:
     return {
         "name": ("name",),
         "description": ("description",),
-        "stack": ("stack", "hf_model", "workload", "model_params", "dtype", "max_model_len", "train_method"),
+        "stack": ("stack", "hf_model", "workload", "model_params", "dtype", "max_model_len", "train_method",
+                  "dataset"),
         "gpu": ("gpu",),
         "workload": ("workload", "web_style", "public", "cron", "timezone", "period", "batch_size",
                      "batch_wait_ms"),

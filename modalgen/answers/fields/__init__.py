@@ -38,6 +38,7 @@ from modalgen.answers.fields.image import (
     parse_pip,
 )
 from modalgen.answers.fields.model import (
+    check_dataset,
     check_dtype,
     check_hf_model,
     check_max_model_len,
@@ -84,6 +85,7 @@ __all__ = [
     "check_cron",
     "check_description",
     "check_dtype",
+    "check_dataset",
     "check_hf_model",
     "check_image_builder",
     "check_int",

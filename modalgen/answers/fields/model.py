@@ -68,3 +68,19 @@ def check_hf_model(value: Any, allow_unpinned: bool) -> str | None:
         f"and {repo} alone is its main, pinned to its commit when the Hub answers"
     )
     raise SpecError("hf_model", value, allowed)
+
+
+def check_dataset(value: Any, allow_unpinned: bool) -> str | None:
+    """A Hugging Face dataset, REPO@REVISION: a 40-hex commit, or a branch or tag (REPO alone: its
+    main) with --allow-unpinned, so that a run resumed next week trains on the same examples."""
+    if value is None:
+        return None
+    repo, sep, revision = str(value).partition("@")
+    if not isinstance(value, str) or not _HF_REPO_RE.match(repo):
+        raise SpecError("dataset", value, "REPO@REVISION with REPO like org/dataset")
+    if _HF_PINNED_REVISION_RE.match(revision) or (
+        allow_unpinned and (not sep or _HF_ANY_REVISION_RE.match(revision))
+    ):
+        return value if sep else f"{repo}@main"
+    raise SpecError("dataset", value, "REPO@REVISION with a pinned revision (a 40-hex commit); "
+                    "--allow-unpinned accepts a branch or tag, or REPO alone for its main")  # fmt: skip
