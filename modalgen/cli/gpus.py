@@ -169,6 +169,8 @@ def _gpus_for_model(model: str | None, model_params: str | None, stack_name: str
     # Each row says what was sized and how, as the text's first two lines do.
     sized = {"model": need.repo, "params": need.params, "stack": stack_name, "dtype": need.dtype,
              "max_model_len": need.max_model_len}  # fmt: skip
+    from modalgen.cli.gpu_rows import print_json, with_sizing
+
     if print_json(with_sizing(rows, sized, hours), as_json):
         return
     click.echo(f"sized {assumptions}")
@@ -277,22 +279,3 @@ def _shape_table(rows: list[dict], hours: float | None, last: str) -> None:
         if last == "fits":
             line += "  " + ("yes" if row["fits"] else "no")
         click.echo(line)
-
-
-def with_sizing(rows: list[dict], sized: dict, hours: float | None) -> list[dict]:
-    """Each row with what was sized, and, with --hours, its cost for that long."""
-    for row in rows:
-        row.update(sized)
-        if hours is not None:
-            price = row["price_per_hour"]
-            row["hours"], row["cost"] = hours, None if price is None else round(price * hours, 2)
-    return rows
-
-
-def print_json(rows: list[dict], as_json: bool) -> bool:
-    """With --json, the rows as one JSON list (True: nothing else is printed)."""
-    if as_json:
-        import json
-
-        click.echo(json.dumps(rows, indent=2))
-    return as_json

@@ -46,7 +46,7 @@ def gpus_for_training(model: str | None, model_params: str | None, options: dict
     sized = {"model": shape.repo, "params": shape.params, "trainable_params": need.trainable,
              "train_method": need.method, "seq_len": need.seq_len, "batch_size": need.batch_size,
              "gradient_checkpointing": need.gradient_checkpointing, "lora_rank": need.lora_rank}  # fmt: skip
-    from modalgen.cli.gpus import print_json, with_sizing
+    from modalgen.cli.gpu_rows import print_json, with_sizing
 
     if print_json(with_sizing(rows, sized, hours), as_json):
         return
