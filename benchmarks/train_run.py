@@ -1,6 +1,6 @@
 """A training run of a generated project, measured: throughput, peak memory, time per checkpoint.
 
-    python benchmarks/train_run.py render DIR            # here: a torch-stack project with `train`
+    python benchmarks/train_run.py render DIR [--stack torch|finetune]   # a project with `train`
     cd DIR/bench-train && python ../../benchmarks/train_run.py measure [--steps 400] [--gpus N] [--out F]
 
 `measure` runs in the project, with torch installed (the model environment here; a GPU machine's
@@ -10,8 +10,10 @@ torchrun launch (`train.launch_command`) over `--gpus` processes. It reports ste
 peak memory (CUDA's allocator on a GPU, the process's RSS on a CPU), the median time to write a
 checkpoint, and the device, as JSON (stdout, and --out); with torchrun the workers are other
 processes, so memory and checkpoint times come from a `--gpus 1` run. No model hub is needed: the
-module is built from its config, as the project's own tests build it. CPU results from this
-machine are in benchmarks/results/cpu-train-*.json; a GPU machine's would sit beside them.
+module is built from its config, as the project's own tests build it. A finetune project (LoRA)
+trains the tiny causal LM its tests build offline, unless `--base-model` says its pinned model is in
+the cache (a GPU machine with the weights). CPU results from this machine are in
+benchmarks/results/cpu-train-*.json and cpu-finetune-*.json; a GPU machine's would sit beside them.
 """
 
 from __future__ import annotations
@@ -27,19 +29,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def render(folder: Path) -> Path:
+def render(folder: Path, stack: str) -> Path:
     sys.path.insert(0, str(ROOT))
     from modalgen.answers.spec import parse_spec
     from modalgen.render.template import render as render_project
 
-    raw = {"name": "bench-train", "stack": "torch", "gpu": ["H100"], "workload": ["train"]}
+    raw = {"name": "bench-train", "stack": stack, "gpu": ["H100"], "workload": ["train"]}
     return render_project(parse_spec(raw), folder / "bench-train")
 
 
-def measure(steps: int, every: int, gpus: int) -> dict:
+def tiny_base_model(core, train) -> str:
+    """A finetune project's base model replaced by the tiny one its tests build offline."""
+    import tempfile
+
+    sys.path.insert(0, str(Path.cwd() / "tests"))
+    import test_model  # the project's own
+
+    cache = Path(tempfile.mkdtemp(prefix="hf-hub-cache-"))
+    test_model.lay_out_tiny_cache(cache, Path(tempfile.mkdtemp(prefix="tiny-model-")))
+    core.MODEL_REPO, core.MODEL_REVISION, core.HF_HUB_CACHE = (
+        test_model.TINY_REPO, test_model.TINY_REVISION, str(cache))  # fmt: skip
+    return test_model.TINY_REPO
+
+
+def measure(steps: int, every: int, gpus: int, base_model: bool) -> dict:
     sys.path.insert(0, str(Path.cwd()))
     import torch
     from bench_train import core, train  # the project's own package
+
+    method = getattr(train, "TRAIN_METHOD", None)  # a finetune project
+    model = core.MODEL_REPO if method and base_model else tiny_base_model(core, train) if method else None
 
     saves: list[float] = []
     save = train.save_checkpoint
@@ -67,6 +86,8 @@ def measure(steps: int, every: int, gpus: int) -> dict:
     return {
         "device": core.device_report() if cuda else {"gpus": [], "count": 0, "cpu": True},
         "torch": torch.__version__,
+        "model": model or "the stack's module, built from its config",
+        "train_method": method,
         "processes": summary["world_size"],
         "steps": steps,
         "checkpoint_every": every,
@@ -93,17 +114,20 @@ def peak_mb(cuda: bool) -> float:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("render").add_argument("folder", type=Path)
+    made = sub.add_parser("render")
+    made.add_argument("folder", type=Path)
+    made.add_argument("--stack", choices=("torch", "finetune"), default="torch")
     run = sub.add_parser("measure")
     run.add_argument("--steps", type=int, default=400)
     run.add_argument("--every", type=int, default=100)
     run.add_argument("--gpus", type=int, default=1, help="torchrun processes (one per GPU)")
     run.add_argument("--out", type=Path)
+    run.add_argument("--base-model", action="store_true", help="finetune: the pinned model, in the cache")
     args = parser.parse_args(argv)
     if args.command == "render":
-        print(render(args.folder))
+        print(render(args.folder, args.stack))
         return 0
-    report = measure(args.steps, args.every, args.gpus)
+    report = measure(args.steps, args.every, args.gpus, args.base_model)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
