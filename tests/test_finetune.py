@@ -78,6 +78,10 @@ def test_new_sizes_the_loop_it_writes(tmp_path):
     text = (project / "sized/train.py").read_text()
     assert f"BATCH_SIZE = {train_sizing.LOOP_BATCH_SIZE}  #" in text
     assert f"SEQ_LEN = {train_sizing.LOOP_SEQ_LEN}  #" in text
+    # and its README shows the sum for its GPU and the cheapest shapes that hold the run, priced
+    readme = (project / "README.md").read_text()
+    assert "LoRA fine-tuning needs ~" in readme and "| GPUs | memory per GPU |" in readme
+    assert re.search(r"\| T4 \| 16 GB \| [\d.]+ GB \| \$[\d.]+ \| \$[\d.]+ \|", readme), readme[-1500:]
 
 
 def test_a_project_on_a_hub_dataset_fetches_it_and_reads_its_examples(tmp_path, monkeypatch):

@@ -160,11 +160,9 @@ def check_training_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
     if catalog.FINETUNE not in getattr(train, "knobs", ()) or not spec.hf_model or not train.gpu:
         return
     shape = model.model_shape(spec)
-    loop = {"seq_len": sizing_for.LOOP_SEQ_LEN, "batch_size": sizing_for.LOOP_BATCH_SIZE,
-            "gradient_checkpointing": False, "parallel": "ddp"}  # fmt: skip
     for choice in train.gpu:
         need = sizing_for.train_need(shape, method=spec.knob("train_method"), gpu=choice.gpu.name,
-                                     count=choice.count, **loop)  # fmt: skip
+                                     count=choice.count, **sizing_for.LOOP)  # fmt: skip
         if need.fits:
             continue
         rows = [r for r in sizing_for.alternatives(need, shape)

@@ -55,10 +55,9 @@ LIGHTER = {"full": ("lora", "qlora"), "lora": ("qlora",), "qlora": ()}  # what a
 PARALLELS = ("ddp", "fsdp")
 ATTENTIONS = ("sdpa", "eager")
 
-# Defaults, as fine-tuning recipes for LLMs use them: 2,048 tokens (Llama's and most SFT recipes'
-# max_seq_length), 4 sequences per GPU (16,384 tokens a step on 4 GPUs before accumulation), LoRA
-# rank 16, and gradient checkpointing on (without it an 8B model's activations alone exceed an 80 GB
-# GPU at 4 x 2,048 tokens).
+# Defaults, as LLM fine-tuning recipes use them: 2,048 tokens (most SFT recipes' max_seq_length), 4
+# sequences per GPU, LoRA rank 16, gradient checkpointing on (without it an 8B model's activations
+# alone exceed an 80 GB GPU at 4 x 2,048 tokens).
 DEFAULT_SEQ_LEN = 2048
 DEFAULT_BATCH_SIZE = 4
 DEFAULT_LORA_RANK = 16
@@ -66,6 +65,8 @@ DEFAULT_GRADIENT_CHECKPOINTING = True
 
 SEQ_LEN_RANGE, BATCH_SIZE_RANGE, LORA_RANK_RANGE = (16, 1_048_576), (1, 4096), (1, 1024)
 LOOP_BATCH_SIZE, LOOP_SEQ_LEN = 4, 512  # what `new` sizes: the finetune loop's BATCH_SIZE, SEQ_LEN
+LOOP = {"seq_len": LOOP_SEQ_LEN, "batch_size": LOOP_BATCH_SIZE, "gradient_checkpointing": False,
+        "parallel": "ddp"}  # fmt: skip
 
 # Bytes: a bf16 value; an NF4 weight with its constants; a gradient (bf16); AdamW's fp32 moments and
 # master copy; per token, hidden unit and layer (Korthikanti et al.); per token and vocabulary entry.

@@ -55,9 +55,10 @@ def _finetune(spec: Spec, train: Function) -> str:
     need = ""
     if spec.hf_model and train.gpu:
         gpu, _, count = train.gpu[0].partition(":")
-        sized = train_sizing.train_need(model_shape(spec), method=method, gpu=gpu, count=int(count or 1),
-                                        seq_len=train_sizing.LOOP_SEQ_LEN, gradient_checkpointing=False,
-                                        batch_size=train_sizing.LOOP_BATCH_SIZE, parallel="ddp")  # fmt: skip
+        shape = model_shape(spec)
+        sized = train_sizing.train_need(
+            shape, method=method, gpu=gpu, count=int(count or 1), **train_sizing.LOOP
+        )
         need = f"Sized before it was made: {sized.arithmetic()}. "
     return (f"`train` fine-tunes {spec.hf_model} ({method}: `modalgen set --train-method` changes it; "
             "`modalgen gpus --model ... --train-method ...` lists what fits). " + need +
@@ -67,6 +68,26 @@ def _finetune(spec: Spec, train: Function) -> str:
             "its adapter (or, full, its weights) to runs/RUN/ in the Volume with the base model's revision, "
             "and the inference functions serve it merged into the base model (`ADAPTER_RUN` names the run, "
             "default `default`): `make deploy`, then ask it as `make smoke` does.")  # fmt: skip
+
+
+def _shapes(spec: Spec, train: Function) -> str:
+    """The cheapest GPU shapes that hold the run, as a Markdown table with the cost of an attempt."""
+    from modalgen.answers.model import model_shape
+    from modalgen.catalog import train_sizing
+
+    if not spec.hf_model:
+        return ""
+    method = dict(train.settings)["train_method"]
+    rows = train_sizing.train_shapes(model_shape(spec), method=method, **train_sizing.LOOP)[:4]
+    hours = train.timeout / 3600
+    lines = [f"| GPUs | memory per GPU | the run needs per GPU | GPU $/hr | an attempt ({hours:g} h) |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for row in rows:
+        shape = row["gpu"] if row["count"] == 1 else f"{row['gpu']}:{row['count']}"
+        price = row["price_per_hour"]
+        cost = "n/a" if price is None else f"${price:,.2f} | ${price * hours:,.2f}"
+        lines.append(f"| {shape} | {row['vram_gb_per_gpu']:g} GB | {row['need_gb_per_gpu']:g} GB | {cost} |")
+    return "\n".join(lines)
 
 
 def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
@@ -105,7 +126,9 @@ def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
         sections = [{**s, "text": f"{s['text']} {_training_cost(train)}"} if s["title"] == "Training" else s
                     for s in sections]  # fmt: skip
     if train and "train_method" in dict(train.settings):
-        sections.append({"title": "Fine-tuning", "text": _finetune(spec, train)})
+        sections.append(
+            {"title": "Fine-tuning", "text": _finetune(spec, train), "table": _shapes(spec, train)}
+        )
     server = next((fn for fn in fns if fn.server), None)
     own = catalog.STACK_BY_NAME[spec.stack].server_readme
     if server and own:  # the stack runs its own server process: its own word on it
