@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,7 +31,8 @@ def _zygote(python: str, env: dict[str, str]) -> str:
             process = subprocess.Popen([python, str(RUNNER), path], env=start, stdout=subprocess.PIPE,
                                        stdin=subprocess.DEVNULL, cwd=folder)  # fmt: skip
             assert process.stdout.readline().strip() == b"ready", "the suite zygote did not start"
-            atexit.register(process.kill)
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            atexit.register(process.kill)  # runs first: atexit calls in reverse order
             _zygotes[key] = path
         return _zygotes[key]
 

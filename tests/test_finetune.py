@@ -15,6 +15,7 @@ import subprocess
 
 import pytest
 
+from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.render.template import render
@@ -65,6 +66,7 @@ def test_train_method_is_the_finetune_stacks_and_refused_elsewhere(tmp_path, mon
     assert 'TRAIN_METHOD = "lora"' in (project / "grown/train.py").read_text()
     assert main(["set", "--train-method", "qlora", "--project", str(project)]) == 0
     assert 'TRAIN_METHOD = "qlora"' in (project / "grown/train.py").read_text()
+    assert f'"{catalog.PINS["bitsandbytes"]}"' in (project / "grown/common.py").read_text()  # 4-bit weights
     assert main(["add", "service", "--project", str(project)]) == 0
     assert (project / "grown/service.py").is_file()
     assert 'RUNS_DIR = "/checkpoints/runs"' in (project / "grown/core.py").read_text()

@@ -67,7 +67,10 @@ PINS: dict[str, str] = {
     "flask": "flask==3.1.3",
     "huggingface_hub": "huggingface-hub==2.4.0",
     "torch": TORCH,  # the train workload's loop, on any stack; a torch stack's own pin is the same
+    "bitsandbytes": "bitsandbytes==0.50.2",  # QLoRA's 4-bit weights (its newest on PyPI, 2026-08)
 }
+# What a --train-method needs in the image beyond the stack's pins (keys of PINS).
+TRAIN_METHOD_PACKAGES: dict[str, tuple[str, ...]] = {"qlora": ("bitsandbytes",)}
 
 # Environment variables a project may not set in its image: each would break the container
 # (where Python and modal look for code and config) or collide with Modal's own.
