@@ -2,10 +2,10 @@
 workload's loop, sized before it is written, and served from the inference functions.
 
 Its suite runs in the model environment (torch's CPU build, transformers, peft) on the tiny causal LM
-its test_model.py builds offline: LoRA lowers the loss, a SIGKILLed torchrun resumes from the last
-checkpoint with the same adapter weights, two gloo processes stay in step, and the adapter a run
-exports changes what the served model says; its smoke tests run on the stand-in with the tiny model
-as the base. A file of its own, so that `--dist loadfile` can put it beside tests/test_train.py.
+its test_model.py builds offline: LoRA lowers the loss, a stopped run resumes from its checkpoint
+with the same adapter weights, two gloo processes stay in step, and the adapter a run exports
+changes what the served model says; its smoke tests run on the stand-in with the tiny model as the
+base. (Its SIGKILL test passes in a finetune project too; CI runs that one in the torch project.) A file of its own, so that `--dist loadfile` can put it beside tests/test_train.py.
 """
 
 from __future__ import annotations
