@@ -5,7 +5,8 @@ Its suite runs in the model environment (torch's CPU build, transformers, peft) 
 its test_model.py builds offline: LoRA lowers the loss, a stopped run resumes from its checkpoint
 with the same adapter weights, two gloo processes stay in step, and the adapter a run exports
 changes what the served model says; its smoke tests run on the stand-in with the tiny model as the
-base. (Its SIGKILL test passes in a finetune project too; CI runs that one in the torch project.) A file of its own, so that `--dist loadfile` can put it beside tests/test_train.py.
+base. (Its SIGKILL test passes in a finetune project too; CI runs that one in the torch project.)
+A file of its own, so that `--dist loadfile` can put it beside tests/test_train.py.
 """
 
 from __future__ import annotations
