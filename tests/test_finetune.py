@@ -3,9 +3,9 @@ workload's loop, sized before it is written, and served from the inference funct
 
 Its suite runs in the model environment (torch's CPU build, transformers, peft) on the tiny causal LM
 its test_model.py builds offline: LoRA lowers the loss, a stopped run resumes from its checkpoint
-with the same adapter weights, two gloo processes stay in step, and the adapter a run exports
-changes what the served model says; its smoke tests run on the stand-in with the tiny model as the
-base. (Its SIGKILL test passes in a finetune project too; CI runs that one in the torch project.)
+with the same adapter weights, and the adapter a run exports changes what the served model says;
+its smoke tests run on the stand-in with the tiny model as the base. (Its torchrun tests pass in a
+finetune project too; CI runs those in the torch project, whose loop is the same code.)
 A file of its own, so that `--dist loadfile` can put it beside tests/test_train.py.
 """
 
@@ -35,10 +35,13 @@ def finetune_runs(tmp_path_factory) -> tuple[subprocess.CompletedProcess, subpro
     python = model_python_or_skip()
     project = render(parse_spec(FINETUNE), tmp_path_factory.mktemp("finetune") / "tune")
     fake = fake_gpus(read_plan(project))
-    # The SIGKILL resume is the loop's, proven in the torch project (tests/test_train.py); here the
-    # LoRA state resumes in-process, and two torchrun processes train the adapters under DDP.
+    # The loop's torchrun tests (a SIGKILL mid-run, two processes in step) run in the torch project
+    # (tests/test_train.py), and the transformers core's own model tests in tests/test_stacks.py: here,
+    # what the finetune stack adds (LoRA, its checkpoint and resume, the adapter served, the dataset).
+    shared = ("run_killed_mid_run", "two_processes_under_torchrun", "generates_decoded_tokens",
+              "process_loads_once", "loads_for_a_snapshot")  # fmt: skip
     suite = run_smoke(project, fake, tmp_path_factory.mktemp("run"), "-m", "not smoke", "-k",
-                      "not run_killed_mid_run", python=python)  # fmt: skip
+                      " and ".join(f"not {name}" for name in shared), python=python)  # fmt: skip
     smoke = run_smoke(project, fake, tmp_path_factory.mktemp("run"), "-p", "tiny_model", python=python)
     return suite, smoke
 
@@ -49,9 +52,9 @@ def test_a_finetune_project_trains_lora_resumes_and_serves_what_it_trained(finet
         out = result.stdout + result.stderr
         assert result.returncode == 0, out[-4000:]
         assert " skipped" not in out, out[-2000:]
-    # offline and model tests (LoRA training, resume from a checkpoint, two torchrun processes, the
-    # adapter served after a run); the smoke tests of train, service and the core
-    assert int(re.search(r"(\d+) passed", suite.stdout)[1]) >= 30, suite.stdout[-2000:]
+    # offline and model tests (LoRA training, resume from a checkpoint, the adapter served after a
+    # run); the smoke tests of train, service and the core
+    assert int(re.search(r"(\d+) passed", suite.stdout)[1]) >= 25, suite.stdout[-2000:]
     assert int(re.search(r"(\d+) passed", smoke.stdout)[1]) >= 3, smoke.stdout[-2000:]
 
 
