@@ -157,7 +157,7 @@ def check_training_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
     from modalgen.catalog import train_sizing as sizing_for
 
     train = next((fn for fn in fns if fn.kind == "train"), None)
-    if catalog.FINETUNE not in getattr(train, "knobs", ()) or not spec.hf_model or not train.gpu:
+    if train is None or catalog.FINETUNE not in train.knobs or not spec.hf_model or not train.gpu:
         return
     shape = model.model_shape(spec)
     for choice in train.gpu:

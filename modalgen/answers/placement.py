@@ -73,8 +73,7 @@ def kind_placement(spec: Spec, kind: catalog.Kind, worker: catalog.Kind | None) 
         gpu = ()  # the worker holds the GPU; this function only sends it work
     role = "front" if front_possible and not gpu else "core"
     knobs = kind.knobs if role == "core" else kind.knobs - WORKER_KNOBS
-    stack = catalog.STACK_BY_NAME[spec.stack]
-    knobs |= {knob for name, knob in stack.kind_knobs if name == kind.name}  # its stack's own, e.g. finetune
+    knobs |= catalog.STACK_BY_NAME[spec.stack].knobs_of(kind.name)  # its stack's own, e.g. finetune
     as_cls = role == "core" and kind.cls_when_core is not None
     input_batch = catalog.STACK_BY_NAME[spec.stack].input_batch if kind.batch_obj else None
     name = kind.cls_when_core if as_cls else (kind.batch_obj if input_batch else kind.obj)

@@ -138,6 +138,10 @@ class Stack:
     tokens: bool = False  # its answers count generated tokens (`make bench` reports tokens/s)
     proven: Proven | None = RESOLVED  # where and when `packages` were proven together (None: no pins)
 
+    def knobs_of(self, kind: str) -> frozenset[str]:
+        """The knobs this stack adds to its functions of `kind` (the finetune stack's train)."""
+        return frozenset(knob for name, knob in self.kind_knobs if name == kind)
+
 
 STACKS: tuple[Stack, ...] = (
     Stack("plain", "plain Python: your own code, no model framework", None, (), (),

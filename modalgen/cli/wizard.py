@@ -144,23 +144,9 @@ def _ask_model_and_python(raw: dict[str, Any], was: dict[str, Any], stack: catal
             typed_default(was, "hf_model", stack.model or "") if same else stack.model or "",
         )
         raw["hf_model"] = model or None
-    trains = "train" in fields.parse_workloads(raw.get("workload", list(catalog.default_kinds(stack))))
-    if "train_method" not in raw and trains and (("train", catalog.FINETUNE) in stack.kind_knobs):
-        option = catalog.OPTION_BY_KEY["train_method"]
-        raw["train_method"] = ask_now(
-            questionary.select(
-                "Fine-tuning method (lora: adapters; qlora: adapters on 4-bit weights; full: every weight)",
-                choices=list(option.choices),
-                default=one_of(was.get("train_method"), list(option.choices), option.default),
-            )
-        )
-    if "dataset" not in raw and trains and (("train", catalog.FINETUNE) in stack.kind_knobs):
-        dataset = ask_text(
-            "Hugging Face dataset to fine-tune on, REPO@REVISION (Enter: your own data/train.jsonl)",
-            lambda v: fields.check_dataset(v or None, bool(raw.get("allow_unpinned"))),
-            typed_default(was, "dataset", ""),
-        )
-        raw["dataset"] = dataset or None
+    workloads = fields.parse_workloads(raw.get("workload", list(catalog.default_kinds(stack))))
+    if "train" in workloads and catalog.FINETUNE in stack.knobs_of("train"):
+        _ask_finetune(raw, was)
     if "python" not in raw:
         builder = raw.get("image_builder", catalog.DEFAULT_IMAGE_BUILDER)
         allowed = catalog.IMAGE_BUILDERS.get(builder, catalog.CONTAINER_PYTHONS)
@@ -172,6 +158,26 @@ def _ask_model_and_python(raw: dict[str, Any], was: dict[str, Any], stack: catal
                 default=one_of(typed_default(was, "python"), pythons, catalog.DEFAULT_PYTHON),
             )
         )
+
+
+def _ask_finetune(raw: dict[str, Any], was: dict[str, Any]) -> None:
+    """The finetune stack's training: how it trains, and on which data."""
+    if "train_method" not in raw:
+        option = catalog.OPTION_BY_KEY["train_method"]
+        raw["train_method"] = ask_now(
+            questionary.select(
+                "Fine-tuning method (lora: adapters; qlora: adapters on 4-bit weights; full: every weight)",
+                choices=list(option.choices),
+                default=one_of(was.get("train_method"), list(option.choices), option.default),
+            )
+        )
+    if "dataset" not in raw:
+        dataset = ask_text(
+            "Hugging Face dataset to fine-tune on, REPO@REVISION (Enter: your own data/train.jsonl)",
+            lambda v: fields.check_dataset(v or None, bool(raw.get("allow_unpinned"))),
+            typed_default(was, "dataset", ""),
+        )
+        raw["dataset"] = dataset or None
 
 
 def _ask_schedule(raw: dict[str, Any], was: dict[str, Any]) -> None:

@@ -28,8 +28,8 @@ def kind_packages(spec: Spec, fns: tuple[Function, ...]) -> tuple[list[str], lis
             packages = ()
         image += [p for p in packages if p not in image]
         dev += [p for p in dev_packages if p not in dev]
-    if "train" in spec.workloads and ("train", catalog.FINETUNE) in stack.kind_knobs:
-        image += catalog.TRAIN_METHOD_PACKAGES.get(spec.knob("train_method"), ())
+    for fn in fns:  # a function that takes --train-method: what that method needs
+        image += catalog.TRAIN_METHOD_PACKAGES.get(dict(fn.settings).get("train_method"), ())
     if spec.hf_model:
         image.append("huggingface_hub")
         dev.append("huggingface-hub>=1.0")

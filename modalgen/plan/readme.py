@@ -46,21 +46,25 @@ def _training_cost(train: Function) -> str:
             f"{hours:g} h timeout costs {cost}, and a run costs its hours at that rate.")  # fmt: skip
 
 
-def _finetune(spec: Spec, train: Function) -> str:
-    """From `new` to a served answer, with what the run needs on its GPU (the sizing at `new`)."""
+def _finetune(spec: Spec, train: Function) -> dict[str, str]:
+    """The Fine-tuning section: from `new` to a served answer, what the run needs on its GPU (the
+    sizing at `new`), and the cheapest GPU shapes that hold it, priced per hour and per attempt."""
     from modalgen.answers.model import model_shape
     from modalgen.catalog import train_sizing
 
     method = dict(train.settings)["train_method"]
-    need = ""
-    if spec.hf_model and train.gpu:
-        gpu, _, count = train.gpu[0].partition(":")
+    need, table = "", ""
+    if spec.hf_model:
         shape = model_shape(spec)
-        sized = train_sizing.train_need(
-            shape, method=method, gpu=gpu, count=int(count or 1), **train_sizing.LOOP
-        )
-        need = f"Sized before it was made: {sized.arithmetic()}. "
-    return (f"`train` fine-tunes {spec.hf_model} ({method}: `modalgen set --train-method` changes it; "
+        if train.gpu:
+            gpu, _, count = train.gpu[0].partition(":")
+            sized = train_sizing.train_need(
+                shape, method=method, gpu=gpu, count=int(count or 1), **train_sizing.LOOP
+            )
+            need = f"Sized before it was made: {sized.arithmetic()}. "
+        table = _shapes_table(train_sizing.train_shapes(shape, method=method, **train_sizing.LOOP)[:4],
+                              train.timeout / 3600)  # fmt: skip
+    text = (f"`train` fine-tunes {spec.hf_model} ({method}: `modalgen set --train-method` changes it; "
             "`modalgen gpus --model ... --train-method ...` lists what fits). " + need +
             "From nothing to an answer: `make download` (the base model into its Volume), `make "
             "upload-data FILE=train.jsonl` (one {\"prompt\": ..., \"completion\": ...} per line), `make "
@@ -68,18 +72,11 @@ def _finetune(spec: Spec, train: Function) -> str:
             "its adapter (or, full, its weights) to runs/RUN/ in the Volume with the base model's revision, "
             "and the inference functions serve it merged into the base model (`ADAPTER_RUN` names the run, "
             "default `default`): `make deploy`, then ask it as `make smoke` does.")  # fmt: skip
+    return {"title": "Fine-tuning", "text": text, "table": table}
 
 
-def _shapes(spec: Spec, train: Function) -> str:
-    """The cheapest GPU shapes that hold the run, as a Markdown table with the cost of an attempt."""
-    from modalgen.answers.model import model_shape
-    from modalgen.catalog import train_sizing
-
-    if not spec.hf_model:
-        return ""
-    method = dict(train.settings)["train_method"]
-    rows = train_sizing.train_shapes(model_shape(spec), method=method, **train_sizing.LOOP)[:4]
-    hours = train.timeout / 3600
+def _shapes_table(rows: list[dict[str, Any]], hours: float) -> str:
+    """GPU shapes as a Markdown table, with the cost of an attempt of `hours`."""
     lines = [f"| GPUs | memory per GPU | the run needs per GPU | GPU $/hr | an attempt ({hours:g} h) |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for row in rows:
@@ -126,9 +123,7 @@ def readme(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
         sections = [{**s, "text": f"{s['text']} {_training_cost(train)}"} if s["title"] == "Training" else s
                     for s in sections]  # fmt: skip
     if train and "train_method" in dict(train.settings):
-        sections.append(
-            {"title": "Fine-tuning", "text": _finetune(spec, train), "table": _shapes(spec, train)}
-        )
+        sections.append(_finetune(spec, train))
     server = next((fn for fn in fns if fn.server), None)
     own = catalog.STACK_BY_NAME[spec.stack].server_readme
     if server and own:  # the stack runs its own server process: its own word on it
