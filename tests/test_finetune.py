@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +22,7 @@ from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.render.template import render
-from tests.generated import read_plan
+from tests.generated import check_settings, check_text, read_plan
 from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
 
 # The finetune stack: LoRA on the tiny causal LM of its test_model.py, built offline.
@@ -34,6 +36,7 @@ def finetune_runs(tmp_path_factory) -> tuple[subprocess.CompletedProcess, subpro
     model, two torchrun processes), and its smoke tests on the stand-in with the tiny model as base."""
     python = model_python_or_skip()
     project = render(parse_spec(FINETUNE), tmp_path_factory.mktemp("finetune") / "tune")
+    assert_true_to_its_plan(project)
     fake = fake_gpus(read_plan(project))
     # The loop's torchrun tests (a SIGKILL mid-run, two processes in step) run in the torch project
     # (tests/test_train.py), and the transformers core's own model tests in tests/test_stacks.py: here,
@@ -78,12 +81,12 @@ def test_train_method_is_the_finetune_stacks_and_refused_elsewhere(tmp_path, mon
 
 def test_new_sizes_the_loop_it_writes(tmp_path):
     """`new` sizes the finetune loop's own batch and sequence length: one number, in both places."""
-    from modalgen.catalog import train_sizing
+    from modalgen.catalog import train_loop
 
     project = render(parse_spec({"name": "sized", "stack": "finetune"}), tmp_path / "sized")
     text = (project / "sized/train.py").read_text()
-    assert f"BATCH_SIZE = {train_sizing.LOOP_BATCH_SIZE}  #" in text
-    assert f"SEQ_LEN = {train_sizing.LOOP_SEQ_LEN}  #" in text
+    assert f"BATCH_SIZE = {train_loop.LOOP_BATCH_SIZE}  #" in text
+    assert f"SEQ_LEN = {train_loop.LOOP_SEQ_LEN}  #" in text
     # and its README shows the sum for its GPU and the cheapest shapes that hold the run, priced
     readme = (project / "README.md").read_text()
     assert "LoRA fine-tuning needs ~" in readme and "| GPUs | memory per GPU |" in readme
@@ -103,3 +106,42 @@ def test_a_project_on_a_hub_dataset_fetches_it_and_reads_its_examples(tmp_path, 
     monkeypatch.chdir(tmp_path)
     unpinned = main(["new", "loose", "--stack", "finetune", "--dataset", "org/chats", "--no-git", "-y"])
     assert unpinned == 2 and not (tmp_path / "loose").exists()
+
+
+# A full fine-tune of an 8B model on 8 H100s: ~140 GB in all, so no one GPU holds it (DDP), and the
+# loop shards it (FSDP); the model tests swap in the tiny model, as in every finetune project.
+SHARDED = {"name": "sharded", "stack": "finetune", "gpu": ["H100"], "gpu_for": {"train": ["H100:8"]},
+           "workload": ["train"], "train_method": "full", "hf_model": "meta-llama/Llama-3.1-8B@" + "a" * 40,
+           "checkpoint_every": 3}  # fmt: skip
+
+
+def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
+    """FSDP where DDP does not fit: `new` plans it, sizes it per GPU, and the loop shards the model
+    over two gloo processes, gathers its checkpoint on rank 0, resumes every rank's share from it, and
+    reads it back; in one process the same checkpoints load and resume."""
+    project = render(parse_spec(SHARDED), tmp_path / "sharded")
+    plan = read_plan(project)
+    assert_true_to_its_plan(project)
+    train = next(fn for fn in plan["functions"] if fn["key"] == "train")
+    assert train["settings"]["parallel"] == "fsdp"
+    readme = (project / "README.md").read_text()
+    assert "FSDP over 8 GPUs" in readme and "one process per GPU (FSDP" in readme, readme[-3000:]
+    python = model_python_or_skip()
+    chosen = "two_processes_under_torchrun or killed_run_resumes_at_its_checkpoint"
+    result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "model", "-k", chosen, python=python)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0 and " skipped" not in out, out[-4000:]
+    assert "2 passed" in result.stdout, result.stdout[-2000:]
+    # The same run on 2 H100s: LoRA fits each GPU whole, so DDP (no sharding code in the project).
+    lora = render(parse_spec({**SHARDED, "name": "whole", "train_method": "lora"}), tmp_path / "whole")
+    assert "fully_shard" not in (lora / "whole/train.py").read_text()
+
+
+def assert_true_to_its_plan(project: Path) -> None:
+    """No template residue, its settings on Modal as planned, and ruff clean (as test_stacks checks)."""
+    check_text(project)
+    assert check_settings(project) == len(read_plan(project)["functions"])
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *args, "--no-cache", "."], cwd=project,
+                                capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:]

@@ -138,7 +138,8 @@ def check_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
         return
     split = model.tensor_parallel(spec.stack)
     for fn in fns:
-        if not (fn.model_cache and fn.gpu):
+        # A fine-tune's train function is sized for training (check_training_fits), FSDP included.
+        if not (fn.model_cache and fn.gpu) or catalog.FINETUNE in fn.knobs:
             continue
         for choice in fn.gpu:
             count = choice.count if split else 1
@@ -152,22 +153,20 @@ def check_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
 
 def check_training_fits(spec: Spec, fns: tuple[Placement, ...]) -> None:
     """The finetune stack's run, sized before anything is written: weights, gradients, AdamW states
-    and activations for the generated loop (its batch and sequence length; DDP, no checkpointing) on
-    each GPU choice of `train`; one that does not fit is refused with the arithmetic and what would."""
-    from modalgen.catalog import train_sizing as sizing_for
+    and activations for the generated loop (its batch and sequence length, no checkpointing; DDP, or
+    FSDP where only a share fits each GPU) on each GPU choice of `train`; one that does not fit is
+    refused with the arithmetic and what would."""
+    from modalgen.catalog import train_loop
 
     train = next((fn for fn in fns if fn.kind == "train"), None)
     if train is None or catalog.FINETUNE not in train.knobs or not spec.hf_model or not train.gpu:
         return
     shape = model.model_shape(spec)
     for choice in train.gpu:
-        need = sizing_for.train_need(shape, method=spec.knob("train_method"), gpu=choice.gpu.name,
-                                     count=choice.count, **sizing_for.LOOP)  # fmt: skip
+        need = train_loop.loop_need(shape, spec.knob("train_method"), choice.gpu.name, choice.count)
         if need.fits:
             continue
-        rows = [r for r in sizing_for.alternatives(need, shape)
-                if r["parallel"] in (None, "ddp") and not r["gradient_checkpointing"]]  # fmt: skip
-        fits = ", ".join(r["change"] for r in rows[:3]) or "none in the catalogue"
+        fits = ", ".join(train_loop.loop_alternatives(need, shape)[:3]) or "none in the catalogue"
         field = "gpu_for" if spec.gpu_override("train") is not None else "gpu"
         raise SpecError(field, str(choice), f"{need.arithmetic()}; what fits: {fits}")
 

@@ -64,9 +64,6 @@ DEFAULT_LORA_RANK = 16
 DEFAULT_GRADIENT_CHECKPOINTING = True
 
 SEQ_LEN_RANGE, BATCH_SIZE_RANGE, LORA_RANK_RANGE = (16, 1_048_576), (1, 4096), (1, 1024)
-LOOP_BATCH_SIZE, LOOP_SEQ_LEN = 4, 512  # what `new` sizes: the finetune loop's BATCH_SIZE, SEQ_LEN
-LOOP = {"seq_len": LOOP_SEQ_LEN, "batch_size": LOOP_BATCH_SIZE, "gradient_checkpointing": False,
-        "parallel": "ddp"}  # fmt: skip
 
 # Bytes: a bf16 value; an NF4 weight with its constants; a gradient (bf16); AdamW's fp32 moments and
 # master copy; per token, hidden unit and layer (Korthikanti et al.); per token and vocabulary entry.

@@ -173,8 +173,20 @@ def _kind_function(spec: Spec, place: Placement, worker: catalog.Kind | None) ->
         entrypoint=kind.entrypoint,
         price_per_hour=price(gpu, numbers["cpu"], numbers["memory"]),
         accepts=place.accepts,
-        settings=settings(spec, place.accepts),
+        settings=settings(spec, place.accepts) + _parallel(spec, place),
     )
+
+
+def _parallel(spec: Spec, place: Placement) -> tuple[tuple[str, Any], ...]:
+    """A fine-tune's several GPUs: DDP where each holds the whole run, FSDP where only a share fits
+    (catalog/train_loop.py); the loop the template writes reads it as `fn.settings.parallel`."""
+    if catalog.FINETUNE not in place.knobs or not spec.hf_model or not place.gpu:
+        return ()
+    from modalgen.answers.model import model_shape
+    from modalgen.catalog import train_loop
+
+    choices = [(choice.gpu.name, choice.count) for choice in place.gpu]
+    return (("parallel", train_loop.loop_parallel(model_shape(spec), spec.knob("train_method"), choices)),)
 
 
 def startup_timeout(spec: Spec) -> int:

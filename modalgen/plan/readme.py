@@ -31,6 +31,14 @@ def _own_server_readme(text: str, server: Function) -> str:
     )
 
 
+# How the loop's GPUs share a run (plan: the train function's `parallel`).
+SHARING = {
+    "ddp": "DDP",
+    "fsdp": "FSDP, each holding a share of the weights, gradients and AdamW states: the run fits no one GPU "
+    "whole",
+}
+
+
 def _training_cost(train: Function) -> str:
     """What a run costs: its hours on its hardware, from the plan's $/hr."""
     nodes = dict(train.settings).get("nodes", 1)
@@ -40,7 +48,8 @@ def _training_cost(train: Function) -> str:
     launch = ""
     if train.gpu:
         cluster = f", and on a Modal cluster of {nodes} machines (`@modal.clustered`)" if nodes > 1 else ""
-        launch = f"With several GPUs the loop runs under torchrun, one process per GPU (DDP){cluster}. "
+        share = SHARING[dict(train.settings).get("parallel", "ddp")]
+        launch = f"With several GPUs the loop runs under torchrun, one process per GPU ({share}){cluster}. "
     cost = f"${rate * hours:,.2f}"
     return (f"{launch}Cost: {where} at ${rate:,.2f}/hr while it trains; an attempt that runs to its "
             f"{hours:g} h timeout costs {cost}, and a run costs its hours at that rate.")  # fmt: skip
@@ -50,7 +59,7 @@ def _finetune(spec: Spec, train: Function) -> dict[str, str]:
     """The Fine-tuning section: from `new` to a served answer, what the run needs on its GPU (the
     sizing at `new`), and the cheapest GPU shapes that hold it, priced per hour and per attempt."""
     from modalgen.answers.model import model_shape
-    from modalgen.catalog import train_sizing
+    from modalgen.catalog import train_loop
 
     method = dict(train.settings)["train_method"]
     need, table = "", ""
@@ -58,11 +67,9 @@ def _finetune(spec: Spec, train: Function) -> dict[str, str]:
         shape = model_shape(spec)
         if train.gpu:
             gpu, _, count = train.gpu[0].partition(":")
-            sized = train_sizing.train_need(
-                shape, method=method, gpu=gpu, count=int(count or 1), **train_sizing.LOOP
-            )
+            sized = train_loop.loop_need(shape, method, gpu, int(count or 1))
             need = f"Sized before it was made: {sized.arithmetic()}. "
-        table = _shapes_table(train_sizing.train_shapes(shape, method=method, **train_sizing.LOOP)[:4],
+        table = _shapes_table(train_loop.loop_shapes(shape, method)[:4],
                               train.timeout / 3600)  # fmt: skip
     text = (f"`train` fine-tunes {spec.hf_model} ({method}: `modalgen set --train-method` changes it; "
             "`modalgen gpus --model ... --train-method ...` lists what fits). " + need +
