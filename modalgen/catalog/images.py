@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modalgen.catalog.stacks import TORCH, Proven, Stack
+from modalgen.catalog.stacks import PYARROW, TORCH, Proven, Stack
 
 # ---------------------------------------------------------------------------------------------
 # Images
@@ -68,6 +68,7 @@ PINS: dict[str, str] = {
     "huggingface_hub": "huggingface-hub==2.4.0",
     "torch": TORCH,  # the train workload's loop, on any stack; a torch stack's own pin is the same
     "bitsandbytes": "bitsandbytes==0.50.2",  # QLoRA's 4-bit weights (its newest on PyPI, 2026-08)
+    "pyarrow": PYARROW,  # a fine-tune's Hub dataset, where it comes as Parquet
 }
 # What a --train-method needs in the image beyond the stack's pins (keys of PINS).
 TRAIN_METHOD_PACKAGES: dict[str, tuple[str, ...]] = {"qlora": ("bitsandbytes",)}

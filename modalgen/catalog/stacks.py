@@ -15,6 +15,7 @@ from dataclasses import dataclass
 TORCH = "torch==2.13.0"
 HF_HUB = ("huggingface-hub==2.4.0", "hf-xet==1.8.0")
 PEFT = "peft==0.21.2"  # LoRA adapters for the finetune stack; its newest on PyPI (2026-10)
+PYARROW = "pyarrow==26.0.1"  # a Hub dataset's Parquet files (finetune); its newest on PyPI (2026-12)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ STACKS: tuple[Stack, ...] = (
     Stack("finetune", "fine-tunes a causal LM with LoRA (peft) on your JSON-lines data; serves the result",
           "Qwen/Qwen2.5-0.5B-Instruct@7ae557604adf67be50417f59c2c2f167def9a775",
           (TORCH, "transformers==5.24.0", PEFT, "accelerate==1.15.0", *HF_HUB),
-          (TORCH, "transformers==5.24.0", PEFT, "huggingface-hub==2.4.0"),
+          (TORCH, "transformers==5.24.0", PEFT, "huggingface-hub==2.4.0", PYARROW),
           ("3.11", "3.12", "3.13", "3.14"), kinds=("train", "service", "batch", "web"),
           default_kinds=("train",), kind_knobs=(("train", "finetune"),), sizing=True,
           example="Say hello in five words.", gpu_use=ONE_GPU,

@@ -100,6 +100,11 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
     if spec.secrets:
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
     rows += _model_rows(spec, plan)
+    train = next((fn for fn in plan.functions if dict(fn.settings).get("parallel") and fn.gpu), None)
+    if train and ":" in train.gpu[0]:  # several GPUs: how the fine-tune's processes share its run
+        sharded = dict(train.settings)["parallel"] == "fsdp"
+        rows.append(("training", "FSDP: each GPU holds a share of the run, which no one GPU holds whole"
+                     if sharded else "DDP: each GPU holds the whole run"))  # fmt: skip
     stack = catalog.STACK_BY_NAME[spec.stack]
     if stack.licence and plan.model and spec.hf_model == stack.model:
         rows.append(("licence", stack.licence))

@@ -28,8 +28,9 @@ def kind_packages(spec: Spec, fns: tuple[Function, ...]) -> tuple[list[str], lis
             packages = ()
         image += [p for p in packages if p not in image]
         dev += [p for p in dev_packages if p not in dev]
-    for fn in fns:  # a function that takes --train-method: what that method needs
+    for fn in fns:  # a function that takes --train-method: what that method needs, and its dataset
         image += catalog.TRAIN_METHOD_PACKAGES.get(dict(fn.settings).get("train_method"), ())
+        image += ["pyarrow"] if dict(fn.settings).get("dataset") else []
     if spec.hf_model:
         image.append("huggingface_hub")
         dev.append("huggingface-hub>=1.0")

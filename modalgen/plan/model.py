@@ -16,7 +16,9 @@ def sizing_data(spec: Spec, fns: tuple[Function, ...]) -> dict[str, Any]:
     need = model_need(spec)
     if need is None:
         return {}
-    holder = next((fn for fn in fns[1:] if fn.model_cache and fn.gpu), fns[0])
+    # What serves the model (a fine-tune's train function is sized for training, in its own section).
+    serving = [fn for fn in fns[1:] if fn.model_cache and fn.gpu and "train_method" not in dict(fn.settings)]
+    holder = next(iter(serving), fns[0])
     data: dict[str, Any] = {"params": need.params, "dtype": need.dtype, "need_gb": round(need.total_gb, 1),
                             "arithmetic": need.arithmetic(), "max_model_len": need.max_model_len}  # fmt: skip
     if holder.gpu:
