@@ -31,9 +31,11 @@ def _name(requirement: str) -> str:
 
 
 def requirements() -> list[str]:
-    """Every stack's test packages, then the projects' own; the first pin of a package wins."""
+    """Every stack's test packages, every fine-tuning method's (bitsandbytes: QLoRA runs on a CPU
+    too), then the projects' own; the first pin of a package wins."""
     chosen: dict[str, str] = {}
-    for requirement in [p for s in catalog.STACKS for p in s.test_packages] + list(PROJECT_TESTS):
+    methods = [catalog.PINS[p] for packages in catalog.TRAIN_METHOD_PACKAGES.values() for p in packages]
+    for requirement in [p for s in catalog.STACKS for p in s.test_packages] + methods + list(PROJECT_TESTS):
         chosen.setdefault(_name(requirement), requirement)
     return list(chosen.values())
 

@@ -145,3 +145,19 @@ def assert_true_to_its_plan(project: Path) -> None:
         result = subprocess.run([sys.executable, "-m", "ruff", *args, "--no-cache", "."], cwd=project,
                                 capture_output=True, text=True)  # fmt: skip
         assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_qlora_trains_4bit_weights_resumes_and_serves_on_a_cpu(tmp_path):
+    """QLoRA's path, run: bitsandbytes' NF4 layers (its CPU backend) under the adapters, the loss
+    falls, a stopped run resumes with the same adapter weights, and the adapter is served."""
+    raw = {**FINETUNE, "name": "quant", "train_method": "qlora"}
+    project = render(parse_spec(raw), tmp_path / "quant")
+    assert_true_to_its_plan(project)
+    assert f'"{catalog.PINS["bitsandbytes"]}"' in (project / "quant/common.py").read_text()
+    assert f"--with '{catalog.PINS['bitsandbytes']}'" in (project / "Makefile").read_text()  # make test-model
+    chosen = "4bit_weights or lowers_the_loss or killed_run_resumes_at_its_checkpoint or serves_what"
+    result = run_smoke(project, fake_gpus(read_plan(project)), tmp_path, "-m", "model", "-k", chosen,
+                       python=model_python_or_skip())  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0 and " skipped" not in out, out[-4000:]
+    assert "4 passed" in result.stdout, result.stdout[-2000:]

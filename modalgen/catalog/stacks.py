@@ -39,8 +39,9 @@ FINETUNE_PROVEN = Proven(
     "peft 0.21.2 beside the transformers set: pip resolved it with transformers 5.24.0, accelerate "
     "1.15.0 and torch 2.13.0 in modalgen's model environment (its requirements: torch, transformers, "
     "accelerate, safetensors, huggingface_hub)",
-    "LoRA training, resume from a checkpoint and serving the adapter on a tiny model on a CPU in "
-    "modalgen's CI; not yet on a Modal GPU",
+    "LoRA, QLoRA (bitsandbytes 0.50.2's CPU backend) and full training, resume from a checkpoint, FSDP "
+    "over two gloo processes and serving the adapter, on a tiny model on a CPU in modalgen's CI; not yet "
+    "on a Modal GPU",
 )
 VLLM_PROVEN = Proven(
     "2026-12-02",

@@ -115,11 +115,13 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def model_test_packages(spec: Spec) -> tuple[str, ...]:
-    """What `make test-model` runs with: the stack's test packages, and its workloads' (torch for
-    the train workload's loop)."""
+    """What `make test-model` runs with: the stack's test packages, its workloads' (torch for the
+    train workload's loop), and a fine-tune's method's (bitsandbytes for QLoRA, which runs on a CPU)."""
     stack = catalog.STACK_BY_NAME[spec.stack]
     kinds = [p for k in spec.workloads for p in catalog.KIND_BY_NAME[k].test_packages]
-    return tuple(dict.fromkeys([*stack.test_packages, *kinds]))
+    tuned = "train" in spec.workloads and catalog.FINETUNE in stack.knobs_of("train")
+    method = catalog.TRAIN_METHOD_PACKAGES.get(spec.knob("train_method"), ()) if tuned else ()
+    return tuple(dict.fromkeys([*stack.test_packages, *kinds, *(catalog.PINS[p] for p in method)]))
 
 
 def make_vars(spec: Spec) -> tuple[dict[str, str], ...]:
