@@ -19,7 +19,7 @@ _zygotes: dict[tuple[str, str], str] = {}  # (python, PYTHONPATH) -> its socket
 _lock = threading.Lock()
 
 
-def _zygote(python: str, env: dict[str, str]) -> str:
+def zygote(python: str, env: dict[str, str]) -> str:
     """The socket of the zygote for `python`, started on first use with `env`'s PYTHONPATH (its
     sys.path is every child's) and no Modal config file (modal reads it when imported)."""
     key = (python, env.get("PYTHONPATH", ""))
@@ -44,7 +44,7 @@ def run_pytest(python: str, cwd: Path, env: dict[str, str], args: list[str], tmp
     out, err = (tempfile.mktemp(prefix=f"pytest-{name}-", dir=tmp) for name in ("out", "err"))
     request = {"cwd": str(cwd), "env": env, "args": args, "out": out, "err": err}
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(_zygote(python, env))
+        conn.connect(zygote(python, env))
         conn.sendall(json.dumps(request).encode() + b"\n")
         conn.settimeout(timeout)
         answers = conn.makefile("rb")

@@ -21,6 +21,7 @@ import yaml
 from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.render.template import render
+from tests import suite_runner_client
 from tests.generated import check_settings, check_text, read_plan
 from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
 
@@ -81,11 +82,16 @@ def test_every_stack_passes_its_own_suite_and_smoke_tests(suites, stack):
 @pytest.fixture(scope="module")
 def model_runs(projects) -> dict[str, subprocess.CompletedProcess]:
     python = model_python_or_skip()
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env["MODAL_CONFIG_PATH"] = str(Path(projects["torch"]).parent / "no-modal-config.toml")
+    run_with = f"{python} -m"
+    if os.environ.get("MODALGEN_SUITE_FORK", "1") == "1":
+        # The recipe's pytest in a child of a zygote that has imported torch (tests/suite_runner.py).
+        env["MODALGEN_ZYGOTE"] = suite_runner_client.zygote(python, env)
+        run_with = f"{sys.executable} {Path(__file__).parent / 'zygote_pytest.py'}"
 
     def run(stack):
-        env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-        env["MODAL_CONFIG_PATH"] = os.devnull
-        return subprocess.run(["make", "test-model", f"MODEL_RUN={python} -m"], cwd=projects[stack], env=env,
+        return subprocess.run(["make", "test-model", f"MODEL_RUN={run_with}"], cwd=projects[stack], env=env,
                               capture_output=True, text=True, timeout=600)  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
