@@ -1,6 +1,6 @@
 """A training run of a generated project, measured: throughput, peak memory, time per checkpoint.
 
-    python benchmarks/train_run.py render DIR [--stack torch|finetune]   # a project with `train`
+    python benchmarks/train_run.py render DIR [--stack torch|finetune] [--method lora|qlora|full] [--sharded]
     cd DIR/bench-train && python ../../benchmarks/train_run.py measure [--steps 400] [--gpus N] [--out F]
 
 `measure` runs in the project, with torch installed (the model environment here; a GPU machine's
@@ -12,14 +12,18 @@ checkpoint, and the device, as JSON (stdout, and --out); with torchrun the worke
 processes, so memory and checkpoint times come from a `--gpus 1` run. No model hub is needed: the
 module is built from its config, as the project's own tests build it. A finetune project (LoRA)
 trains the tiny causal LM its tests build offline, unless `--base-model` says its pinned model is in
-the cache (a GPU machine with the weights). CPU results from this machine are in
-benchmarks/results/cpu-train-*.json and cpu-finetune-*.json; a GPU machine's would sit beside them.
+the cache (a GPU machine with the weights). `--method` picks the finetune project's training
+method; `--sharded` plans its run as one no GPU holds whole (a full fine-tune of an 8B model over 8
+H100s), so its loop shards the model (FSDP) when `measure --gpus N` launches it. CPU results from
+this machine are in benchmarks/results/cpu-train-*.json and cpu-finetune-*.json; a GPU machine's
+would sit beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -29,12 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def render(folder: Path, stack: str) -> Path:
+def render(folder: Path, stack: str, method: str | None, sharded: bool) -> Path:
     sys.path.insert(0, str(ROOT))
     from modalgen.answers.spec import parse_spec
     from modalgen.render.template import render as render_project
 
     raw = {"name": "bench-train", "stack": stack, "gpu": ["H100"], "workload": ["train"]}
+    raw.update({"train_method": method} if method else {})
+    if sharded:  # ~140 GB to train: FSDP over the 8 GPUs (the model tests swap in the tiny one)
+        raw.update(hf_model="meta-llama/Llama-3.1-8B@" + "a" * 40, gpu_for={"train": ["H100:8"]})
     return render_project(parse_spec(raw), folder / "bench-train")
 
 
@@ -49,6 +56,10 @@ def tiny_base_model(core, train) -> str:
     test_model.lay_out_tiny_cache(cache, Path(tempfile.mkdtemp(prefix="tiny-model-")))
     core.MODEL_REPO, core.MODEL_REVISION, core.HF_HUB_CACHE = (
         test_model.TINY_REPO, test_model.TINY_REVISION, str(cache))  # fmt: skip
+    # torchrun's workers too, as the project's tests launch them (test_train.tiny_trainer)
+    os.environ.update(TINY_HF_CACHE=str(cache), TRAIN_ENGINE="test_train:tiny_trainer")
+    paths = [str(Path.cwd()), str(Path.cwd() / "tests"), os.environ.get("PYTHONPATH")]
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return test_model.TINY_REPO
 
 
@@ -63,9 +74,9 @@ def measure(steps: int, every: int, gpus: int, base_model: bool) -> dict:
     saves: list[float] = []
     save = train.save_checkpoint
 
-    def timed_save(folder, trainer, step):
+    def timed_save(*args):
         start = time.perf_counter()
-        path = save(folder, trainer, step)
+        path = save(*args)
         saves.append(time.perf_counter() - start)
         return path
 
@@ -117,6 +128,8 @@ def main(argv: list[str]) -> int:
     made = sub.add_parser("render")
     made.add_argument("folder", type=Path)
     made.add_argument("--stack", choices=("torch", "finetune"), default="torch")
+    made.add_argument("--method", choices=("lora", "qlora", "full"), help="finetune: the training method")
+    made.add_argument("--sharded", action="store_true", help="finetune: a run no GPU holds whole (FSDP)")
     run = sub.add_parser("measure")
     run.add_argument("--steps", type=int, default=400)
     run.add_argument("--every", type=int, default=100)
@@ -125,7 +138,7 @@ def main(argv: list[str]) -> int:
     run.add_argument("--base-model", action="store_true", help="finetune: the pinned model, in the cache")
     args = parser.parse_args(argv)
     if args.command == "render":
-        print(render(args.folder, args.stack))
+        print(render(args.folder, args.stack, args.method, args.sharded))
         return 0
     report = measure(args.steps, args.every, args.gpus, args.base_model)
     text = json.dumps(report, indent=2)

@@ -40,6 +40,9 @@ PRELOAD = (
     "croniter", "numpy", "safetensors", "safetensors.torch",
     "torch", "torch.nn", "torch.distributed", "torch.distributed.run", "transformers",
     "sentence_transformers", "diffusers", "accelerate", "PIL.Image",
+    # the finetune stack: peft (~3 s: it imports transformers' models, and bitsandbytes where it is
+    # installed), the tiny causal LM's class, a dataset's Parquet files; the train workload's plot
+    "peft", "transformers.models.llama.modeling_llama", "pyarrow.parquet", "matplotlib.pyplot",
 )  # fmt: skip
 
 
