@@ -161,3 +161,24 @@ def test_qlora_trains_4bit_weights_resumes_and_serves_on_a_cpu(tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0 and " skipped" not in out, out[-4000:]
     assert "4 passed" in result.stdout, result.stdout[-2000:]
+
+
+def test_the_readme_fine_tune_session_is_what_modalgen_prints(tmp_path, monkeypatch, capsys):
+    """modalgen's README walks a fine-tune from `new` to an answer: its plan table is what `new`
+    prints, and the sum, the cost and the shapes it quotes are what the generated README says."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### A fine-tune, from `new` to a served answer", 1)[1].split("\n## ", 1)[0]
+    session = section.split("```console\n", 1)[1].split("```", 1)[0]
+    command, rest = session.split("\n", 1)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MODAL_CONFIG_PATH", str(tmp_path / "none.toml"))
+    assert main([*command.removeprefix("$ uv run modalgen ").split(), "--no-git"]) == 0
+    printed = capsys.readouterr().out
+    for line in rest.split("\n$ ")[0].splitlines()[1:]:  # after "  ..."
+        assert line in printed, line
+    generated = " ".join((tmp_path / "tuned/README.md").read_text().split())
+    after = section.split("```", 2)[2].strip().split("\n\n")[0]  # the paragraph after the session
+    quotes = re.findall(r'"([^"]+)"', " ".join(after.split()))
+    assert len(quotes) == 2 and all(quote in generated for quote in quotes), quotes
+    for row in re.findall(r"^\| [A-Z0-9].*\|$", section, re.M)[1:]:
+        assert row in (tmp_path / "tuned/README.md").read_text(), row

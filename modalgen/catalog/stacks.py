@@ -168,7 +168,7 @@ STACKS: tuple[Stack, ...] = (
           gpu_use=ONE_GPU, model_kinds=(ENCODER, CAUSAL_LM),  # Qwen3-Embedding is a causal LM
           memory=Memory("fp32", False, None, ENCODER_ACTIVATIONS),
           bench_request='a text to embed (POST {"text": ...})'),
-    Stack("finetune", "fine-tunes a causal LM with LoRA (peft) on your JSON-lines data; serves the result",
+    Stack("finetune", "fine-tunes a causal LM (LoRA, QLoRA or full) on your data; serves the result",
           "Qwen/Qwen2.5-0.5B-Instruct@7ae557604adf67be50417f59c2c2f167def9a775",
           (TORCH, "transformers==5.24.0", PEFT, "accelerate==1.15.0", *HF_HUB),
           (TORCH, "transformers==5.24.0", PEFT, "huggingface-hub==2.4.0", PYARROW),
