@@ -161,12 +161,13 @@ OPTIONS: tuple[Option, ...] = (
     number("train_retries", 0, 10, 10, TRAINING, "attempts after a failure or timeout, each resuming"),
     number("nodes", 1, 64, 1, TRAINING, "machines of a Modal cluster for training (@modal.clustered)"),
     Option("train_method", CHOICE, "lora", f"How the finetune stack trains: {', '.join(TRAIN_METHODS)} "
-           "(LoRA adapters; LoRA on 4-bit weights; every weight) [default: lora].",
+           "(LoRA adapters; LoRA on 4-bit weights; every weight). On several GPUs (--gpu-for "
+           "train=TYPE:N) the loop shards the run (FSDP) where no one GPU holds it whole [default: lora].",
            "How the finetune stack trains the model: lora, qlora or full", FINETUNE, metavar="METHOD",
            choices=TRAIN_METHODS),
     Option("dataset", TEXT, None, "A Hugging Face dataset to fine-tune on, REPO@REVISION (a 40-hex commit; a "
-           "branch with --allow-unpinned): its JSON-lines files, fetched by `make download` [default: your "
-           "data/train.jsonl in the Volume, else the examples].",
+           "branch with --allow-unpinned): its JSON-lines or Parquet files, fetched by `make download` "
+           "[default: your data/train.jsonl in the Volume, else the examples].",
            "A Hugging Face dataset to fine-tune on: org/name@revision (null: your uploaded data)", FINETUNE,
            metavar="REPO[@REV]"),
     Option("single_use_containers", BOOL, False, "A fresh container for every input (jobs only).",
