@@ -101,7 +101,7 @@ def summary(spec: Spec, plan: Plan, *, next_runs: list[str] | None = None) -> st
         rows.append(("secrets", ", ".join(f"{s.name} ({', '.join(s.keys)})" for s in spec.secrets)))
     rows += _model_rows(spec, plan)
     train = next((fn for fn in plan.functions if dict(fn.settings).get("parallel") and fn.gpu), None)
-    if train and ":" in train.gpu[0]:  # several GPUs: how the fine-tune's processes share its run
+    if train and fields.parse_gpu(train.gpu[0]).count > 1:  # how a fine-tune's GPUs share its run
         sharded = dict(train.settings)["parallel"] == "fsdp"
         rows.append(("training", "FSDP: each GPU holds a share of the run, which no one GPU holds whole"
                      if sharded else "DDP: each GPU holds the whole run"))  # fmt: skip
