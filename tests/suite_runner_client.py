@@ -43,8 +43,21 @@ def run_pytest(python: str, cwd: Path, env: dict[str, str], args: list[str], tmp
     assert not Path(env.get("MODAL_CONFIG_PATH", "")).exists(), "a Modal config is read at import"
     out, err = (tempfile.mktemp(prefix=f"pytest-{name}-", dir=tmp) for name in ("out", "err"))
     request = {"cwd": str(cwd), "env": env, "args": args, "out": out, "err": err}
+    try:
+        code = run_in(zygote(python, env), request, timeout)
+    except TimeoutError:
+        raise subprocess.TimeoutExpired([python, "-m", "pytest", *args], timeout) from None
+    stdout, stderr = (Path(p).read_text(encoding="utf-8", errors="replace") for p in (out, err))
+    return subprocess.CompletedProcess([python, "-m", "pytest", *args], code, stdout, stderr)
+
+
+def run_in(path: str, request: dict, timeout: float | None = None) -> int:
+    """The protocol's client: `request` ({cwd, env, args, out, err}) run in a child of the zygote
+    listening at `path`; its exit code, -9 where it died of a signal. Past `timeout` the child's
+    process group is killed and TimeoutError raised. Standard library only (tests/zygote_pytest.py
+    imports it under any Python)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(zygote(python, env))
+        conn.connect(path)
         conn.sendall(json.dumps(request).encode() + b"\n")
         conn.settimeout(timeout)
         answers = conn.makefile("rb")
@@ -53,7 +66,5 @@ def run_pytest(python: str, cwd: Path, env: dict[str, str], args: list[str], tmp
             line = answers.readline()
         except TimeoutError:
             os.killpg(pid, signal.SIGKILL)
-            raise subprocess.TimeoutExpired([python, "-m", "pytest", *args], timeout) from None
-    stdout, stderr = (Path(p).read_text(encoding="utf-8", errors="replace") for p in (out, err))
-    code = int(line) if line.strip() else -9  # no code: the child died (a signal)
-    return subprocess.CompletedProcess([python, "-m", "pytest", *args], code, stdout, stderr)
+            raise
+    return int(line) if line.strip() else -9  # no code: the child died (a signal)

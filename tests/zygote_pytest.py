@@ -1,17 +1,18 @@
 """`make test-model MODEL_RUN="python tests/zygote_pytest.py"`: the recipe's `pytest ARGS`, run in a
 child of a zygote of tests/suite_runner.py (its socket in MODALGEN_ZYGOTE) instead of a fresh Python
 that imports torch again. The make target, its recipe and the project's suite are what a user runs;
-only the interpreter's start is shared. Standard library only: it runs under any Python.
+only the interpreter's start is shared. Standard library only (and suite_runner_client, beside it,
+which is too): it runs under any Python.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
+
+from suite_runner_client import run_in  # this file's folder is first on sys.path
 
 
 def main(argv: list[str]) -> int:
@@ -21,15 +22,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="zygote-pytest-") as folder:
         out, err = (os.path.join(folder, name) for name in ("out", "err"))
         request = {"cwd": os.getcwd(), "env": dict(os.environ), "args": argv[1:], "out": out, "err": err}
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.connect(os.environ["MODALGEN_ZYGOTE"])
-            conn.sendall(json.dumps(request).encode() + b"\n")
-            answers = conn.makefile("rb")
-            answers.readline()  # the child's pid
-            line = answers.readline()
+        code = run_in(os.environ["MODALGEN_ZYGOTE"], request)
         sys.stdout.write(Path(out).read_text(encoding="utf-8", errors="replace"))
         sys.stderr.write(Path(err).read_text(encoding="utf-8", errors="replace"))
-    return int(line) if line.strip() else 1  # no code: the child died of a signal
+    return code if code >= 0 else 1  # no code: the child died of a signal
 
 
 if __name__ == "__main__":
