@@ -16,6 +16,7 @@ import json
 import pkgutil
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import tomllib
@@ -288,3 +289,13 @@ def check_settings(project: Path) -> int:
     assert (".uv_sync(" in source) is image["uv_sync"]
     assert ("from_registry(" in source) is (image["base"] == "cuda")
     return len(plan["functions"])
+
+
+def assert_true_to_its_plan(project: Path) -> None:
+    """No template residue, its settings on Modal as planned, and ruff clean (check and format)."""
+    check_text(project)
+    assert check_settings(project) == len(read_plan(project)["functions"])
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *args, "--no-cache", "."], cwd=project,
+                                capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:]

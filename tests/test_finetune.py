@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.cli.main import main
 from modalgen.render.template import render
-from tests.generated import check_settings, check_text, read_plan
+from tests.generated import assert_true_to_its_plan, read_plan
 from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
 
 # The finetune stack: LoRA on the tiny causal LM of its test_model.py, built offline.
@@ -136,16 +135,6 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
     # The same run on 2 H100s: LoRA fits each GPU whole, so DDP (no sharding code in the project).
     lora = render(parse_spec({**SHARDED, "name": "whole", "train_method": "lora"}), tmp_path / "whole")
     assert "fully_shard" not in (lora / "whole/train.py").read_text()
-
-
-def assert_true_to_its_plan(project: Path) -> None:
-    """No template residue, its settings on Modal as planned, and ruff clean (as test_stacks checks)."""
-    check_text(project)
-    assert check_settings(project) == len(read_plan(project)["functions"])
-    for args in (["check"], ["format", "--check"]):
-        result = subprocess.run([sys.executable, "-m", "ruff", *args, "--no-cache", "."], cwd=project,
-                                capture_output=True, text=True)  # fmt: skip
-        assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_qlora_trains_4bit_weights_resumes_and_serves_on_a_cpu(tmp_path):

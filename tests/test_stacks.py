@@ -22,7 +22,7 @@ from modalgen import catalog
 from modalgen.answers.spec import parse_spec
 from modalgen.render.template import render
 from tests import suite_runner_client
-from tests.generated import check_settings, check_text, read_plan
+from tests.generated import assert_true_to_its_plan, check_settings, read_plan
 from tests.smoke_runs import fake_gpus, model_python_or_skip, run_smoke
 
 SHA = "a" * 40
@@ -46,15 +46,7 @@ def projects(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("stack", list(PROJECTS))
 def test_every_stack_renders_a_project_true_to_its_plan(projects, stack):
-    project = projects[stack]
-    check_text(project)
-    assert check_settings(project) == len(read_plan(project)["functions"])
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
-    assert result.returncode == 0
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=project
-    )
-    assert result.returncode == 0
+    assert_true_to_its_plan(projects[stack])
 
 
 @pytest.fixture(scope="module")
