@@ -12,6 +12,7 @@ every other option and next to each kind's presence, at least once wherever both
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 from dataclasses import dataclass
@@ -230,6 +231,12 @@ def _answers(n: int, kinds, shape, row) -> dict[str, Any]:
 
 
 def build() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]:
+    """The matrix's projects (answers) and their rows: a copy of the one build of this process."""
+    return copy.deepcopy(_build())
+
+
+@functools.cache
+def _build() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]:
     required = required_pairs()
     covered: set = set()
     projects, rows = [], []
@@ -245,6 +252,9 @@ def build() -> tuple[list[dict[str, Any]], list[list[tuple[str, Any]]]]:
             fixed = dict(_structural(kinds, shape))
             if any(name not in BY_NAME and fixed.get(name) != value for name, value in missing):
                 continue
+            admitted = {option for options in _options(kinds, shape) for option in options}
+            if not admitted.issuperset(forced.items()):
+                continue  # a value the structure refuses: no row of it holds the pair
             row = _greedy_row(kinds, shape, covered, required, forced)
             if missing in _pairs_of(row):
                 break

@@ -7,6 +7,8 @@ release did (the same data, the same template) without running the old code.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,14 @@ def v010_answers(name: str, **given: Any) -> dict[str, Any]:
 
 
 def recorded_cases(version: str) -> dict[str, dict[str, Any]]:
-    """The answers files a release wrote, by case name (releases from 0.2.0 on)."""
+    """The answers files a release wrote, by case name (releases from 0.2.0 on): a copy each call."""
+    return copy.deepcopy(_read_recorded(version))
+
+
+@functools.cache
+def _read_recorded(version: str) -> dict[str, dict[str, Any]]:
+    # Parsed once per test process: each file is ~100 kB of YAML, and PyYAML's pure-Python loader
+    # took ~16 s of CPU over the suite parsing them again for every update case.
     import yaml
 
     return yaml.safe_load((RECORDED / f"{version}.yml").read_text())

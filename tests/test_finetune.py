@@ -118,7 +118,8 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
     """FSDP where DDP does not fit: `new` plans it, sizes it per GPU, and the loop shards the model
     over two gloo processes: each rank loads its share of a checkpoint one process wrote (rank 0's
     first loss is that process's), trains, and rank 0 gathers a checkpoint that reads back and that
-    one process resumes with the same weights."""
+    one process resumes with the same weights; a step's checkpoint, checksum and export share one
+    gather."""
     project = render(parse_spec(SHARDED), tmp_path / "sharded")
     plan = read_plan(project)
     assert_true_to_its_plan(project)
@@ -127,11 +128,11 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
     readme = (project / "README.md").read_text()
     assert "FSDP over 8 GPUs" in readme and "one process per GPU (FSDP" in readme, readme[-3000:]
     python = model_python_or_skip()
-    chosen = "two_processes_under_torchrun"
+    chosen = "two_processes_under_torchrun or share_one_gather"
     result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "model", "-k", chosen, python=python)
     out = result.stdout + result.stderr
     assert result.returncode == 0 and " skipped" not in out, out[-4000:]
-    assert "1 passed" in result.stdout, result.stdout[-2000:]
+    assert "2 passed" in result.stdout, result.stdout[-2000:]
     # The same run on 2 H100s: LoRA fits each GPU whole, so DDP (no sharding code in the project).
     lora = render(parse_spec({**SHARDED, "name": "whole", "train_method": "lora"}), tmp_path / "whole")
     assert "fully_shard" not in (lora / "whole/train.py").read_text()
