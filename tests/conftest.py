@@ -32,9 +32,9 @@ def pytest_xdist_make_scheduler(config, log):
         def _assign_work_unit(self, node):
             # The queue is whole once `schedule` starts handing it out: order it before the first.
             rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-            queue = self.workqueue
-            for scope in sorted(queue, key=lambda scope: rank.get(scope.rpartition("/")[2], len(rank))):
-                queue.move_to_end(scope)
+            queue = getattr(self, "workqueue", None)  # xdist's own: if it changes, its order stays
+            for scope in sorted(queue or (), key=lambda scope: rank.get(scope.rpartition("/")[2], len(rank))):
+                getattr(queue, "move_to_end", lambda _: None)(scope)
             super()._assign_work_unit(node)
 
     return LongestFirst(config, log) if config.getvalue("dist") == "loadfile" else None
