@@ -107,7 +107,7 @@ def test_a_project_on_a_hub_dataset_fetches_it_and_reads_its_examples(tmp_path, 
     assert unpinned == 2 and not (tmp_path / "loose").exists()
 
 
-# A full fine-tune of an 8B model on 8 H100s: ~140 GB in all, so no one GPU holds it (DDP), and the
+# A full fine-tune of an 8B model on 8 H100s: ~156 GB in all, so no one GPU holds it (DDP), and the
 # loop shards it (FSDP); the model tests swap in the tiny model, as in every finetune project.
 SHARDED = {"name": "sharded", "stack": "finetune", "gpu": ["H100"], "gpu_for": {"train": ["H100:8"]},
            "workload": ["train"], "train_method": "full", "hf_model": "meta-llama/Llama-3.1-8B@" + "a" * 40,
@@ -119,7 +119,8 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
     over two gloo processes: each rank loads its share of a checkpoint one process wrote (rank 0's
     first loss is that process's), trains, and rank 0 gathers a checkpoint that reads back and that
     one process resumes with the same weights; a step's checkpoint, checksum and export share one
-    gather."""
+    gather. In the GPUs' precision too (bf16 arithmetic on this CPU): fp32 weights, fp32 shards
+    gathered in bf16, the export in bf16."""
     project = render(parse_spec(SHARDED), tmp_path / "sharded")
     plan = read_plan(project)
     assert_true_to_its_plan(project)
@@ -128,11 +129,11 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
     readme = (project / "README.md").read_text()
     assert "FSDP over 8 GPUs" in readme and "one process per GPU (FSDP" in readme, readme[-3000:]
     python = model_python_or_skip()
-    chosen = "two_processes_under_torchrun or share_one_gather"
+    chosen = "two_processes or share_one_gather or fp32_where"
     result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "model", "-k", chosen, python=python)
     out = result.stdout + result.stderr
     assert result.returncode == 0 and " skipped" not in out, out[-4000:]
-    assert "2 passed" in result.stdout, result.stdout[-2000:]
+    assert "4 passed" in result.stdout, result.stdout[-2000:]
     # The same run on 2 H100s: LoRA fits each GPU whole, so DDP (no sharding code in the project).
     lora = render(parse_spec({**SHARDED, "name": "whole", "train_method": "lora"}), tmp_path / "whole")
     assert "fully_shard" not in (lora / "whole/train.py").read_text()
@@ -141,18 +142,19 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
 def test_lora_of_a_model_no_gpu_holds_is_sharded_with_its_frozen_weights(tmp_path):
     """LoRA of a 70B model on 8 H100s: DDP's whole copy fits no GPU, so FSDP shards the frozen base
     weights with the adapters among them (units of trainable and frozen weights mixed): two ranks
-    train in step, their gathered checkpoint reads back and one process resumes it."""
+    train in step, their gathered checkpoint reads back and one process resumes it; and in the
+    GPUs' precision, bf16 base weights and fp32 adapters gathered together."""
     raw = {**SHARDED, "name": "sharded-lora", "train_method": "lora", "gpu": ["B200"],
            "hf_model": "meta-llama/Llama-3.1-70B-Instruct@" + "a" * 40}  # fmt: skip
     project = render(parse_spec(raw), tmp_path / "sharded-lora")
     plan = read_plan(project)
     assert next(fn for fn in plan["functions"] if fn["key"] == "train")["settings"]["parallel"] == "fsdp"
-    chosen = "two_processes_under_torchrun or share_one_gather"
+    chosen = "two_processes or share_one_gather"
     result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "model", "-k", chosen,
                        python=model_python_or_skip())  # fmt: skip
     out = result.stdout + result.stderr
     assert result.returncode == 0 and " skipped" not in out, out[-4000:]
-    assert "2 passed" in result.stdout, result.stdout[-2000:]
+    assert "3 passed" in result.stdout, result.stdout[-2000:]
 
 
 def test_qlora_trains_4bit_weights_resumes_and_serves_on_a_cpu(tmp_path):

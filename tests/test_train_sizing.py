@@ -41,12 +41,13 @@ def test_lora_adapters_of_rank_16_match_peft_counts() -> None:
     assert ts.lora_params(mixtral) == 16 * 32 * (2 * 8192 + 2 * 5120 + 8 * 3 * (4096 + 14336))
 
 
-def test_full_fine_tune_of_8b_is_16_bytes_a_parameter_and_does_not_fit_one_80gb_gpu() -> None:
+def test_full_fine_tune_of_8b_is_18_bytes_a_parameter_and_does_not_fit_one_80gb_gpu() -> None:
     need = ts.train_need(LLAMA_8B, method="full", gpu="H100")
     state = need.weights_gb + need.gradients_gb + need.optimizer_gb
-    assert state * GB / LLAMA_8B.params == pytest.approx(16)  # 2 weights + 2 gradients + 12 AdamW
-    assert (need.weights_gb, need.gradients_gb, need.optimizer_gb) == pytest.approx((16.06, 16.06, 96.36))
-    assert need.total_gb == pytest.approx(139.1, abs=0.1)
+    # 2 bf16 weights + 4 fp32 gradients (of the loop's fp32 weights) + 12 AdamW (moments, master)
+    assert state * GB / LLAMA_8B.params == pytest.approx(18)
+    assert (need.weights_gb, need.gradients_gb, need.optimizer_gb) == pytest.approx((16.06, 32.12, 96.36))
+    assert need.total_gb == pytest.approx(155.1, abs=0.1)
     assert not need.fits and need.usable_gb == pytest.approx(72)
     assert not ts.train_need(LLAMA_8B, method="full", gpu="A100-80GB").fits
 
@@ -54,11 +55,11 @@ def test_full_fine_tune_of_8b_is_16_bytes_a_parameter_and_does_not_fit_one_80gb_
 def test_full_fine_tune_of_8b_fits_8_h100s_with_fsdp_but_not_with_ddp() -> None:
     fsdp = ts.train_need(LLAMA_8B, method="full", gpu="H100", count=8)
     assert fsdp.parallel == "fsdp"  # the default for full
-    assert fsdp.weights_gb + fsdp.gradients_gb + fsdp.optimizer_gb == pytest.approx(128.48 / 8, abs=0.01)
+    assert fsdp.weights_gb + fsdp.gradients_gb + fsdp.optimizer_gb == pytest.approx(144.54 / 8, abs=0.01)
     assert fsdp.gathered_gb == pytest.approx(0.87, abs=0.01)  # two layers' bf16 weights, gathered
-    assert fsdp.fits and fsdp.total_gb == pytest.approx(27.6, abs=0.1)
+    assert fsdp.fits and fsdp.total_gb == pytest.approx(29.5, abs=0.1)
     ddp = ts.train_need(LLAMA_8B, method="full", gpu="H100", count=8, parallel="ddp")
-    assert not ddp.fits and ddp.total_gb == pytest.approx(139.1, abs=0.1)  # each GPU holds it all
+    assert not ddp.fits and ddp.total_gb == pytest.approx(155.1, abs=0.1)  # each GPU holds it all
 
 
 def test_lora_of_8b_fits_one_80gb_gpu() -> None:
@@ -137,8 +138,8 @@ def test_config_widths_are_read_as_transformers_reads_them() -> None:
 
 def test_the_line_mirrors_the_inference_refusal() -> None:
     assert ts.train_need(LLAMA_8B, method="full", gpu="H100").arithmetic() == (
-        "Llama-3.1-8B full fine-tuning needs ~16 GB of weights (bf16) + 16 GB gradients + 96 GB AdamW states"
-        " + 9.6 GB activations (4 x 2,048 tokens, checkpointed) + 1.0 GB overhead = 139 GB;"
+        "Llama-3.1-8B full fine-tuning needs ~16 GB of weights (bf16) + 32 GB gradients + 96 GB AdamW states"
+        " + 9.6 GB activations (4 x 2,048 tokens, checkpointed) + 1.0 GB overhead = 155 GB;"
         " H100 has 80 GB (72 GB usable at 0.90)"
     )
     line = ts.train_need(LLAMA_8B, method="full", gpu="H100", count=8).arithmetic()
@@ -167,7 +168,7 @@ def test_full_8b_shapes_are_the_smallest_fitting_counts_cheapest_first() -> None
     assert prices[-1] is None and prices[:-1] == sorted(prices[:-1])
     assert rows[2] == {"gpu": "H200", "count": 2, "parallel": "fsdp", "method": "full",
                        "gradient_checkpointing": True, "vram_gb": 282, "vram_gb_per_gpu": 141,
-                       "need_gb_per_gpu": 75.7, "fits": True, "price_per_hour": 9.08}  # fmt: skip
+                       "need_gb_per_gpu": 83.7, "fits": True, "price_per_hour": 9.08}  # fmt: skip
 
 
 def test_lora_shapes_with_ddp_are_one_gpu_each_and_fsdp_spreads_a_70b() -> None:
@@ -259,8 +260,8 @@ def test_gpus_lists_the_training_shapes_cheapest_first(capsys) -> None:
         and "B200 has 192 GB" in lines[1]
     )
     assert lines[2].split() == ["shape", "GPU", "mem", "need/GPU", "$/hr", "sharing", "(cheapest", "first)"]
-    assert lines[3].split() == ["B200", "192", "GB", "139.1", "GB", "6.25", "one", "GPU"]
-    assert ["H200:2", "141", "GB", "75.7", "GB", "9.08", "FSDP"] in [line.split() for line in lines]
+    assert lines[3].split() == ["B200", "192", "GB", "155.1", "GB", "6.25", "one", "GPU"]
+    assert ["H200:2", "141", "GB", "83.7", "GB", "9.08", "FSDP"] in [line.split() for line in lines]
 
 
 def test_gpus_train_json_names_what_was_sized(capsys) -> None:
@@ -287,7 +288,7 @@ def test_gpus_train_json_names_what_was_sized(capsys) -> None:
 def test_gpus_train_with_gpu_says_whether_each_fits_and_what_would(capsys) -> None:
     code, out, _ = gpus(capsys, "--model-params", "8B", "--train-method", "full", "--gpu", "H100,A100-80GB")
     assert code == 1
-    assert ["H100", "80", "GB", "139.0", "GB", "3.95", "one", "GPU", "no"] in [
+    assert ["H100", "80", "GB", "155.0", "GB", "3.95", "one", "GPU", "no"] in [
         x.split() for x in out.splitlines()
     ]
     assert "None of these holds it; these would, cheapest first:" in out

@@ -11,11 +11,11 @@ GB = 1e9 bytes, as in sizing.py. Every figure is an estimate of the peak on one 
   attention (q, k, v, o) and MLP (gate, up, down) projections: r x (d_in + d_out) parameters each
   (A is r x d_in, B is d_out x r), per layer, per expert for the MLP of a mixture of experts. That is
   41,943,040 for Llama-3.1-8B at r=16, as PEFT prints it.
-- each trained parameter costs 16 bytes: 2 for its bf16 weight, 2 for its bf16 gradient and 12 for
-  AdamW (two fp32 moments, 8, and an fp32 master copy, 4). For a full fine-tune that is the 16 bytes a
-  parameter of the ZeRO paper (Rajbhandari et al. 2019, section 3.1: 2 + 2 + 12 for mixed-precision
-  Adam; Hugging Face's "model training anatomy" says 18 with fp32 gradients). For LoRA, PEFT keeps
-  the adapters in fp32 with fp32 gradients: the same 16 bytes, counted in the same three terms.
+- each trained parameter: 2 bytes for its bf16 weight (the copy computed with), 2 for its gradient and
+  12 for AdamW (two fp32 moments, 8, and the fp32 master weight it updates, 4), as ZeRO counts mixed-
+  precision Adam (Rajbhandari et al. 2019, 3.1). A full fine-tune's gradients are fp32, as the loop's
+  weights are (AdamW's small steps vanish in bf16): 4 bytes, 18 in all, as Hugging Face's "model
+  training anatomy" counts. LoRA's adapters are fp32 with fp32 gradients (PEFT): 16, in these terms.
 - activations: per layer s x b x h x 34 bytes in bf16 (Korthikanti et al. 2022, "Reducing Activation
   Recomputation in Large Transformer Models", without tensor parallelism) plus 5 x a x s / h more for
   the attention scores that eager attention keeps; transformers' default attention (SDPA, flash
@@ -65,9 +65,10 @@ DEFAULT_GRADIENT_CHECKPOINTING = True
 
 SEQ_LEN_RANGE, BATCH_SIZE_RANGE, LORA_RANK_RANGE = (16, 1_048_576), (1, 4096), (1, 1024)
 
-# Bytes: a bf16 value; an NF4 weight with its constants; a gradient (bf16); AdamW's fp32 moments and
-# master copy; per token, hidden unit and layer (Korthikanti et al.); per token and vocabulary entry.
-BF16, NF4, GRAD_BYTES, ADAMW_BYTES = 2, 0.5 * 1.06, 2, 12
+# Bytes: a bf16 value; an NF4 weight with its constants; a gradient (bf16; a full fine-tune's fp32);
+# AdamW's fp32 moments and master weight; per token, hidden unit and layer (Korthikanti et al.); per
+# token and vocabulary entry.
+BF16, NF4, GRAD_BYTES, FULL_GRAD_BYTES, ADAMW_BYTES = 2, 0.5 * 1.06, 2, 4, 12
 LAYER_ACTIVATION_BYTES, LOGIT_BYTES = 34, 6
 
 # Training runs on the torch stack: its record's usable fraction, the same reserve as inference.
@@ -290,7 +291,7 @@ def train_need(
         vram_gb=record.vram_gb,
         usable_fraction=USABLE_FRACTION,
         weights_gb=_weights_bytes(shape.params, arch, method, trainable) / shards / GB,
-        gradients_gb=trainable * GRAD_BYTES / shards / GB,
+        gradients_gb=trainable * (FULL_GRAD_BYTES if method == "full" else GRAD_BYTES) / shards / GB,
         optimizer_gb=trainable * ADAMW_BYTES / shards / GB,
         gathered_gb=2 * layer_params * BF16 / GB if shards > 1 else 0.0,
         activations_gb=activation_bytes(arch, seq, batch, bool(gradient_checkpointing), attention) / GB,
