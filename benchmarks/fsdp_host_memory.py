@@ -8,7 +8,8 @@ saved in bf16 as safetensors (as Hub checkpoints are); `--ranks` processes under
 it with from_pretrained in bf16 (the loop's dtype on a GPU) and shard it with the project's own
 `train.shard`. Each rank reports its private memory (USS: pages no other process shares) after
 loading and after sharding, against the checkpoint's size. On a CPU the shards stay in host
-memory (gloo); on GPUs `fully_shard` moves them to each rank's GPU.
+memory (gloo), in the dtype the run trains in (fp32 for a full fine-tune); on GPUs they go to each
+rank's GPU.
 """
 
 from __future__ import annotations
@@ -91,11 +92,9 @@ def main(argv: list[str]) -> int:
     if args.rank_of:
         rank(args.rank_of)
         return 0
-    text = json.dumps(measure(args.params_m, args.ranks), indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    from train_run import write_report  # beside this file
+
+    return write_report(measure(args.params_m, args.ranks), args.out)
 
 
 if __name__ == "__main__":

@@ -140,11 +140,15 @@ def main(argv: list[str]) -> int:
     if args.command == "render":
         print(render(args.folder, args.stack, args.method, args.sharded))
         return 0
-    report = measure(args.steps, args.every, args.gpus, args.base_model)
+    return write_report(measure(args.steps, args.every, args.gpus, args.base_model), args.out)
+
+
+def write_report(report: dict, out: Path | None) -> int:
+    """The report as JSON on stdout, and in `out` where given."""
     text = json.dumps(report, indent=2)
     print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    if out:
+        out.write_text(text + "\n")
     return 0
 
 
