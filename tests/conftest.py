@@ -25,16 +25,24 @@ LONGEST_FIRST = (
 )  # fmt: skip
 
 
+def _longest_first(scope: str) -> int:
+    name = scope.rpartition("/")[2]
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_xdist_make_scheduler(config, log):
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadFileScheduling
 
     class LongestFirst(LoadFileScheduling):
         def _assign_work_unit(self, node):
-            # The queue is whole once `schedule` starts handing it out: order it before the first.
-            rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+            # The queue is whole once `schedule` starts handing it out: ordered before each unit
+            # leaves it (sorting an ordered queue changes nothing).
             queue = getattr(self, "workqueue", None)  # xdist's own: if it changes, its order stays
-            for scope in sorted(queue or (), key=lambda scope: rank.get(scope.rpartition("/")[2], len(rank))):
-                getattr(queue, "move_to_end", lambda _: None)(scope)
+            if isinstance(queue, OrderedDict):
+                for scope in sorted(queue, key=_longest_first):
+                    queue.move_to_end(scope)
             super()._assign_work_unit(node)
 
     return LongestFirst(config, log) if config.getvalue("dist") == "loadfile" else None

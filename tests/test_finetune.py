@@ -128,12 +128,7 @@ def test_a_run_no_gpu_holds_whole_is_sharded_over_its_gpus(tmp_path):
     assert train["settings"]["parallel"] == "fsdp"
     readme = (project / "README.md").read_text()
     assert "FSDP over 8 GPUs" in readme and "one process per GPU (FSDP" in readme, readme[-3000:]
-    python = model_python_or_skip()
-    chosen = "two_processes or share_one_gather or fp32_where"
-    result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "model", "-k", chosen, python=python)
-    out = result.stdout + result.stderr
-    assert result.returncode == 0 and " skipped" not in out, out[-4000:]
-    assert "4 passed" in result.stdout, result.stdout[-2000:]
+    run_model_tests(project, tmp_path, "two_processes or share_one_gather or fp32_where", passed=4)
     # The same run on 2 H100s: LoRA fits each GPU whole, so DDP (no sharding code in the project).
     lora = render(parse_spec({**SHARDED, "name": "whole", "train_method": "lora"}), tmp_path / "whole")
     assert "fully_shard" not in (lora / "whole/train.py").read_text()
@@ -149,12 +144,7 @@ def test_lora_of_a_model_no_gpu_holds_is_sharded_with_its_frozen_weights(tmp_pat
     project = render(parse_spec(raw), tmp_path / "sharded-lora")
     plan = read_plan(project)
     assert next(fn for fn in plan["functions"] if fn["key"] == "train")["settings"]["parallel"] == "fsdp"
-    chosen = "shard_in_bf16 or share_one_gather"
-    result = run_smoke(project, fake_gpus(plan), tmp_path, "-m", "model", "-k", chosen,
-                       python=model_python_or_skip())  # fmt: skip
-    out = result.stdout + result.stderr
-    assert result.returncode == 0 and " skipped" not in out, out[-4000:]
-    assert "2 passed" in result.stdout, result.stdout[-2000:]
+    run_model_tests(project, tmp_path, "shard_in_bf16 or share_one_gather", passed=2)
 
 
 def test_qlora_trains_4bit_weights_resumes_and_serves_on_a_cpu(tmp_path):
@@ -166,11 +156,17 @@ def test_qlora_trains_4bit_weights_resumes_and_serves_on_a_cpu(tmp_path):
     assert f'"{catalog.PINS["bitsandbytes"]}"' in (project / "quant/common.py").read_text()
     assert f"--with '{catalog.PINS['bitsandbytes']}'" in (project / "Makefile").read_text()  # make test-model
     chosen = "4bit_weights or lowers_the_loss or killed_run_resumes_at_its_checkpoint or serves_what"
+    run_model_tests(project, tmp_path, chosen, passed=4)
+
+
+def run_model_tests(project: Path, tmp_path: Path, chosen: str, passed: int) -> None:
+    """The project's model tests that `chosen` (pytest's -k) names, in the model environment: all
+    `passed`, none skipped."""
     result = run_smoke(project, fake_gpus(read_plan(project)), tmp_path, "-m", "model", "-k", chosen,
                        python=model_python_or_skip())  # fmt: skip
     out = result.stdout + result.stderr
     assert result.returncode == 0 and " skipped" not in out, out[-4000:]
-    assert "4 passed" in result.stdout, result.stdout[-2000:]
+    assert f"{passed} passed" in result.stdout, result.stdout[-2000:]
 
 
 def test_the_readme_fine_tune_session_is_what_modalgen_prints(tmp_path, monkeypatch, capsys):
